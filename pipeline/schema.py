@@ -22,8 +22,8 @@ DOCUMENT_FIELDS: list[pa.Field] = [
 ]
 DOCUMENT_SCHEMA = pa.schema(DOCUMENT_FIELDS)
 
-# The raw page as read from a WARC response record; dropped by `extract`.
-HTML_FIELD = pa.field("html", pa.binary())
+# The page decoded to text (see pipeline.charset) as read from a WARC response; dropped by `extract`.
+HTML_FIELD = pa.field("html", pa.string())
 RECORD_SCHEMA = DOCUMENT_SCHEMA.append(HTML_FIELD)
 
 # Columns added to every rejected row: DIR/rejected/<stage>/part-*.parquet.

@@ -121,7 +121,9 @@ class Document:
 
     __slots__ = ("id", "language", "language_score", "text", "url")
 
-    def __init__(self, id: str, url: str | None, text: str, language: str | None, language_score: float | None):
+    def __init__(
+        self, id: str, url: str | None, text: str, language: str | None, language_score: float | None
+    ):
         self.id = id
         self.url = url
         self.text = text
@@ -151,4 +153,3 @@ class DocumentFilter(Stage):
                     new_text = list(columns["text"])
                 new_text[i] = doc.text
         return split_batch(batch, verdicts, new_text)
-

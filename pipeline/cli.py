@@ -1,0 +1,194 @@
+"""The `curate` command line (also `python -m pipeline`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from pipeline import __version__
+
+EPILOG = """\
+examples:
+  curate run --recipe fineweb --input data/sample/*.warc.gz --output out/demo
+  curate run --recipe fineweb --input crawl/warc.paths.gz --paths-prefix /mnt/cc/ --output out/cc --workers 16
+  curate run --recipe recipes/my.yaml --input warcs/ --output out/x --resume
+  curate recipes                      # list the bundled recipes
+  curate stages                       # list stages and their parameters
+"""
+
+
+def _parse_set(values: list[str]) -> dict[str, dict[str, object]]:
+    """--set stage.param=value (value parsed as YAML) -> {stage: {param: value}}."""
+    options: dict[str, dict[str, object]] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        stage, dot, param = key.partition(".")
+        if not sep or not dot or not stage or not param:
+            raise SystemExit(f"curate: error: --set expects STAGE.PARAM=VALUE, got {item!r}")
+        options.setdefault(stage, {})[param] = yaml.safe_load(raw)
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="curate",
+        description="FineWeb-style pretraining-data curation: WARC files in, clean text out, every decision reported.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"curate {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="run a recipe over WARC/WET inputs",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "--recipe", default="fineweb", help="recipe name (see `curate recipes`) or path to a YAML file"
+    )
+    run.add_argument(
+        "--input",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="WARC/WET files, globs, directories, or CommonCrawl warc.paths(.gz) listings",
+    )
+    run.add_argument("--output", required=True, type=Path, metavar="DIR", help="output directory")
+    run.add_argument("--engine", choices=["local", "spark"], default="local")
+    run.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    run.add_argument("--master", default=None, help="Spark master URL (spark engine)")
+    run.add_argument(
+        "--benchmarks",
+        nargs="*",
+        default=[],
+        metavar="FILE",
+        help="extra benchmark files for decontamination",
+    )
+    run.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help="read at most N document records from each input file (quick looks)",
+    )
+    run.add_argument(
+        "--resume", action="store_true", help="continue a run in DIR, skipping finished input files"
+    )
+    run.add_argument("--overwrite", action="store_true", help="replace the run already in DIR")
+    run.add_argument(
+        "--paths-prefix",
+        default=None,
+        metavar="PREFIX",
+        help="prefix joined to the entries of a warc.paths listing (default: the listing's folder)",
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="STAGE.PARAM=VALUE",
+        help="override a recipe parameter, e.g. --set url_filter.blocklist_dir=/data/ut1",
+    )
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--json", action="store_true", help="print stats.json instead of the summary table")
+
+    sub.add_parser("recipes", help="list the bundled recipes")
+    sub.add_parser("stages", help="list the registered stages and their parameters")
+    return parser
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.run import RunOptions, run
+    from pipeline.summary import format_summary
+
+    if args.engine == "spark":
+        print("curate: error: the spark engine is not in this build yet", file=sys.stderr)
+        return 2
+    if args.benchmarks:
+        print(
+            "curate: error: --benchmarks needs the decontamination stage, not in this build yet",
+            file=sys.stderr,
+        )
+        return 2
+    options = RunOptions(
+        recipe=args.recipe,
+        inputs=args.input,
+        output=args.output,
+        engine=args.engine,
+        workers=args.workers,
+        master=args.master,
+        limit=args.limit,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        paths_prefix=args.paths_prefix,
+        stage_options=_parse_set(args.set),
+        progress=not args.no_progress,
+    )
+    result = run(options)
+    if args.json:
+        print(json.dumps(result.stats, indent=2))
+    else:
+        print(format_summary(result.stats))
+        if result.skipped_as_done:
+            print(f"resumed: {result.skipped_as_done} input file(s) were already finished")
+        print(f"output: {args.output}/ (documents/, rejected/<stage>/, stats.json)")
+    for path, tb in result.failures:
+        print(f"curate: error: processing {path} failed:\n{tb}", file=sys.stderr)
+    return 1 if result.failures or not result.stats["accounting_ok"] else 0
+
+
+def cmd_recipes() -> int:
+    from pipeline.recipe import RECIPES_DIR, available_recipes
+
+    recipes = available_recipes()
+    width = max((len(n) for n in recipes), default=0)
+    for name, description in recipes.items():
+        print(f"{name:<{width}}  {description}")
+    print(f"\n(from {RECIPES_DIR}; `curate run --recipe PATH` takes your own YAML, see README 'Recipes')")
+    return 0
+
+
+def cmd_stages() -> int:
+    import dataclasses
+
+    from pipeline.registry import stage_class, stage_names
+
+    for name in stage_names():
+        cls = stage_class(name)
+        params = ", ".join(
+            f"{f.name}={f.default!r}" if f.default is not dataclasses.MISSING else f.name
+            for f in dataclasses.fields(cls.Config)
+        )
+        print(f"{name}: {params or '(no parameters)'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from pipeline.config import ConfigError
+    from pipeline.inputs import InputError
+    from pipeline.output import OutputDirError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "recipes":
+            return cmd_recipes()
+        if args.command == "stages":
+            return cmd_stages()
+    except (ConfigError, InputError, OutputDirError, ValueError) as err:
+        print(f"curate: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("curate: interrupted; finished input files are kept, rerun with --resume", file=sys.stderr)
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Expand the `--input` arguments into an ordered list of input files (shards).
+
+PATH may be a WARC/WET file (`.warc`, `.warc.gz`, `.wet`, `.wet.gz`), a glob, a directory (searched
+recursively), or a CommonCrawl listing (`warc.paths` / `warc.paths.gz`, one relative path per line,
+joined to a prefix). Every local path is checked before any work starts.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".wat", ".wat.gz")
+LISTING_SUFFIXES = (".paths", ".paths.gz")
+REMOTE_SCHEMES = (
+    "s3://",
+    "s3a://",
+    "s3n://",
+    "gs://",
+    "hdfs://",
+    "abfs://",
+    "abfss://",
+    "http://",
+    "https://",
+)
+
+
+class InputError(ValueError):
+    """A problem with --input found before any work starts."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    path: str  # a local path or a URI (remote paths are opened by Spark, or streamed over HTTP)
+
+    @property
+    def is_remote(self) -> bool:
+        return self.path.startswith(REMOTE_SCHEMES)
+
+    @property
+    def shard_id(self) -> str:
+        """A stable, readable name for this input's output parts."""
+        name = self.path.rstrip("/").rsplit("/", 1)[-1]
+        for suffix in (".gz", ".warc", ".wet", ".wat"):
+            name = name.removesuffix(suffix)
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "input"
+        digest = hashlib.sha1(self.path.encode()).hexdigest()[:8]
+        return f"{stem}-{digest}"
+
+
+def _is_listing(path: str) -> bool:
+    return path.endswith(LISTING_SUFFIXES)
+
+
+def _strip_file_scheme(path: str) -> str:
+    return path[len("file://") :] if path.startswith("file://") else path
+
+
+def read_listing(path: str, prefix: str | None) -> list[str]:
+    """Entries of a CommonCrawl `*.paths(.gz)` listing, joined to `prefix` (default: its folder)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            entries = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+    except (OSError, UnicodeDecodeError, EOFError) as err:
+        raise InputError(f"cannot read listing {path}: {err}") from None
+    base = prefix if prefix is not None else str(Path(path).parent)
+    if base and not base.endswith("/"):
+        base += "/"
+    return [entry if entry.startswith(("/", *REMOTE_SCHEMES)) else base + entry for entry in entries]
+
+
+def _files_in_directory(directory: str) -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        found.extend(os.path.join(root, name) for name in sorted(files) if name.endswith(WARC_SUFFIXES))
+    return found
+
+
+def expand_inputs(paths: list[str], paths_prefix: str | None = None) -> list[InputFile]:
+    """Resolve every --input argument; raise InputError naming the first one that does not exist."""
+    if not paths:
+        raise InputError("no --input given")
+    files: list[str] = []
+    for raw in paths:
+        path = _strip_file_scheme(raw)
+        if path.startswith(REMOTE_SCHEMES):
+            files.append(path)
+        elif _is_listing(path):
+            if not os.path.isfile(path):
+                raise InputError(f"input listing not found: {raw}")
+            files.extend(read_listing(path, paths_prefix))
+        elif glob.has_magic(path):
+            matches = sorted(glob.glob(path, recursive=True))
+            if not matches:
+                raise InputError(f"input glob matches nothing: {raw}")
+            for match in matches:
+                files.extend(_files_in_directory(match) if os.path.isdir(match) else [match])
+        elif os.path.isdir(path):
+            found = _files_in_directory(path)
+            if not found:
+                raise InputError(
+                    f"input directory holds no WARC/WET files ({', '.join(WARC_SUFFIXES)}): {raw}"
+                )
+            files.extend(found)
+        elif os.path.exists(path):
+            files.append(path)
+        else:
+            raise InputError(f"input not found: {raw}")
+    missing = [f for f in files if not f.startswith(REMOTE_SCHEMES) and not os.path.isfile(f)]
+    if missing:
+        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise InputError(f"input file not found: {missing[0]}{more}")
+    unique = list(dict.fromkeys(files))  # keep order, drop repeats
+    return [InputFile(f) for f in unique]

@@ -1,0 +1,87 @@
+"""The local engine: input files spread over worker processes, batches streamed through the stages.
+
+Each worker loads the recipe's models once (Stage.setup) and then processes whole input files, one
+at a time, writing that file's parts; memory stays flat whatever the input size because nothing
+holds more than one batch per stage. Progress flows back to the parent over a queue.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pipeline.chain import StageChain
+from pipeline.inputs import InputFile
+from pipeline.recipe import Recipe
+from pipeline.shard import process_input
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(recipe: Recipe, out: str, progress_queue: Any) -> None:
+    _worker["recipe"] = recipe
+    _worker["chain"] = StageChain(recipe.stages)
+    _worker["out"] = Path(out)
+    _worker["queue"] = progress_queue
+
+
+def _run_in_worker(input_file: InputFile) -> tuple[str, dict[str, Any] | None, str | None]:
+    progress_queue = _worker["queue"]
+
+    def report(records: int, kept: int) -> None:
+        progress_queue.put((records, kept))
+
+    try:
+        stats = process_input(input_file, _worker["recipe"], _worker["chain"], _worker["out"], report)
+        return input_file.path, stats, None
+    except Exception:  # a bug on one file must not take the others down; reported at the end
+        return input_file.path, None, traceback.format_exc()
+
+
+def run_local(
+    recipe: Recipe,
+    inputs: list[InputFile],
+    out: Path,
+    workers: int,
+    on_progress: Callable[[int, int], None],
+    on_file_done: Callable[[str, dict[str, Any] | None, str | None], None],
+) -> None:
+    """Process `inputs` (already filtered for --resume); callbacks run in this (the parent) process."""
+    if workers <= 1 or len(inputs) <= 1:
+        # In-process: simpler tracebacks, and the extraction timeout works (main thread).
+        chain = StageChain(recipe.stages)
+        for input_file in inputs:
+            try:
+                stats = process_input(input_file, recipe, chain, out, on_progress)
+                on_file_done(input_file.path, stats, None)
+            except Exception:
+                on_file_done(input_file.path, None, traceback.format_exc())
+        return
+    context = mp.get_context("spawn")  # no fork: workers start clean, without the parent's threads
+    progress_queue = context.Queue()
+    with context.Pool(min(workers, len(inputs)), _init_worker, (recipe, str(out), progress_queue)) as pool:
+        pending = [pool.apply_async(_run_in_worker, (f,)) for f in inputs]
+        while pending:
+            _drain(progress_queue, on_progress, timeout=0.2)
+            still = []
+            for result in pending:
+                if result.ready():
+                    on_file_done(*result.get())
+                else:
+                    still.append(result)
+            pending = still
+        _drain(progress_queue, on_progress, timeout=0)
+
+
+def _drain(progress_queue: Any, on_progress: Callable[[int, int], None], timeout: float) -> None:
+    try:
+        item = progress_queue.get(timeout=timeout) if timeout else progress_queue.get_nowait()
+        while True:
+            on_progress(*item)
+            item = progress_queue.get_nowait()
+    except queue.Empty:
+        return

@@ -1,0 +1,206 @@
+"""Read WARC and WET files into record batches, counting every record that does not become a document.
+
+Only `response` records with HTTP 200 and an HTML payload become documents (WET `conversion` records
+become documents with their text already extracted). Everything else is a counted skip, so that
+records read = documents + skipped (the accounting rule of DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import pyarrow as pa
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from pipeline.charset import decode_html
+from pipeline.schema import RECORD_SCHEMA
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+DOCUMENT_RECORD_TYPES = ("response", "conversion")
+DEFAULT_MAX_PAGE_BYTES = (
+    5_000_000  # pages above this are skipped as `too_large` (CC itself truncates at 1 MiB)
+)
+
+
+@dataclass
+class ReaderConfig:
+    batch_size: int = 256
+    batch_bytes: int = 64 * 1024 * 1024  # also flush a batch at this many bytes of HTML
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    limit: int | None = None  # at most this many document records (response/conversion) per input file
+
+
+@dataclass
+class ReadStats:
+    read: int = 0  # response and conversion records seen
+    documents: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    other_records: Counter[str] = field(default_factory=Counter)  # warcinfo, request, metadata, ...
+    info: Counter[str] = field(default_factory=Counter)  # charset_replaced, truncated_payload
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "read": self.read,
+            "documents": self.documents,
+            "skipped": dict(sorted(self.skipped.items())),
+            "other_records": dict(sorted(self.other_records.items())),
+            "info": dict(sorted(self.info.items())),
+            "errors": list(self.errors),
+        }
+
+
+class InputFileError(Exception):
+    """The file cannot be read as WARC at all (the run goes on with the other inputs)."""
+
+
+def open_input(path: str) -> IO[bytes]:
+    if path.startswith(("http://", "https://")):
+        return urllib.request.urlopen(path, timeout=60)  # streamed, never held whole
+    if "://" in path:
+        raise InputFileError("remote storage needs the Spark engine (--engine spark)")
+    return open(path, "rb")
+
+
+def _record_id(record: Any, source: str, ordinal: int) -> tuple[str, str]:
+    """(document id, WARC-Record-ID); the id is the record's UUID, or derived from file and position."""
+    warc_id = record.rec_headers.get_header("WARC-Record-ID") or ""
+    inner = warc_id.strip("<>").removeprefix("urn:uuid:")
+    if inner:
+        return inner, warc_id
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{source}#{ordinal}")), warc_id
+
+
+def _payload_type(record: Any) -> str:
+    content_type = record.http_headers.get_header("Content-Type") if record.http_headers else None
+    if not content_type:
+        content_type = record.rec_headers.get_header("WARC-Identified-Payload-Type") or ""
+    return content_type
+
+
+class WarcReader:
+    """Streams one input file as RECORD_SCHEMA batches and fills `stats` as it goes."""
+
+    def __init__(self, path: str, config: ReaderConfig | None = None, source_name: str | None = None) -> None:
+        self.path = path
+        self.source_name = source_name or path
+        self.config = config or ReaderConfig()
+        self.stats = ReadStats()
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        rows: list[dict[str, Any]] = []
+        size = 0
+        for row in self._rows():
+            rows.append(row)
+            size += len(row["html"] or row["text"] or "")
+            if len(rows) >= self.config.batch_size or size >= self.config.batch_bytes:
+                yield pa.RecordBatch.from_pylist(rows, schema=RECORD_SCHEMA)
+                rows, size = [], 0
+        if rows:
+            yield pa.RecordBatch.from_pylist(rows, schema=RECORD_SCHEMA)
+
+    def _rows(self) -> Iterator[dict[str, Any]]:
+        try:
+            stream = open_input(self.path)
+        except OSError as err:
+            raise InputFileError(f"cannot open: {err}") from None
+        with stream:
+            iterator = ArchiveIterator(stream, check_digests=False)
+            records = iter(iterator)
+            ordinal = 0
+            while True:
+                try:
+                    record = next(records)
+                except StopIteration:
+                    return
+                except ArchiveLoadFailed as err:
+                    if self.stats.read == 0 and not self.stats.other_records:
+                        raise InputFileError(f"not a WARC file ({err})") from None
+                    self._read_error(err)
+                    return
+                except (EOFError, OSError, ValueError, io.UnsupportedOperation) as err:
+                    # Truncated gzip or a broken record: keep what came before, count the loss.
+                    self._read_error(err)
+                    return
+                ordinal += 1  # position in the file: names records that lack a WARC-Record-ID
+                if record.rec_type not in DOCUMENT_RECORD_TYPES:
+                    self.stats.other_records[record.rec_type] += 1
+                    continue
+                if self.config.limit is not None and self.stats.read >= self.config.limit:
+                    return
+                self.stats.read += 1
+                try:
+                    row = self._to_row(record, ordinal)
+                except (EOFError, OSError, ValueError) as err:
+                    self._read_error(err)
+                    return
+                if row is not None:
+                    self.stats.documents += 1
+                    yield row
+
+    def _read_error(self, err: BaseException) -> None:
+        # The record being read when the file broke is counted as read and skipped, so the
+        # accounting still holds; the file name and cause go to stats.json's errors.
+        self.stats.read += 1
+        self.stats.skipped["read_error"] += 1
+        self.stats.errors.append({"file": self.path, "error": f"{type(err).__name__}: {err}"})
+
+    def _to_row(self, record: Any, ordinal: int) -> dict[str, Any] | None:
+        # Never ask warcio for the record offset here: it reads the record to its end first.
+        doc_id, warc_id = _record_id(record, self.source_name, ordinal)
+        headers = record.rec_headers
+        row: dict[str, Any] = {
+            "id": doc_id,
+            "url": headers.get_header("WARC-Target-URI"),
+            "text": None,
+            "language": None,
+            "language_score": None,
+            "warc_date": headers.get_header("WARC-Date"),
+            "warc_record_id": warc_id,
+            "source_file": self.source_name,
+            "html": None,
+        }
+        if headers.get_header("WARC-Truncated"):
+            self.stats.info["truncated_payload"] += 1
+        if record.rec_type == "conversion":  # WET: text already extracted by CommonCrawl
+            body = self._read_capped(record)
+            if body is None:
+                return None
+            row["text"] = body.decode("utf-8", errors="replace")
+            return row
+        status = record.http_headers.get_statuscode() if record.http_headers else None
+        if status != "200":
+            self.stats.skipped["http_status"] += 1
+            return None
+        content_type = _payload_type(record)
+        if content_type.split(";")[0].strip().lower() not in HTML_TYPES:
+            self.stats.skipped["non_html"] += 1
+            return None
+        body = self._read_capped(record)
+        if body is None:
+            return None
+        http_type = record.http_headers.get_header("Content-Type")
+        html, _, replaced = decode_html(body, http_type)
+        if replaced:
+            self.stats.info["charset_replaced"] += 1
+        row["html"] = html
+        return row
+
+    def _read_capped(self, record: Any) -> bytes | None:
+        """The payload, or None (counted as `too_large`) when it exceeds the page cap."""
+        cap = self.config.max_page_bytes
+        if record.length is not None and record.length > cap + 64 * 1024:  # headers are small
+            self.stats.skipped["too_large"] += 1
+            return None
+        body = record.content_stream().read(cap + 1)
+        if len(body) > cap:
+            self.stats.skipped["too_large"] += 1
+            return None
+        return body
