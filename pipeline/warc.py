@@ -7,6 +7,7 @@ records read = documents + skipped (the accounting rule of DESIGN.md).
 
 from __future__ import annotations
 
+import gzip
 import io
 import urllib.request
 import uuid
@@ -57,6 +58,10 @@ class ReadStats:
         }
 
 
+class TruncatedRecord(EOFError):
+    """The input ended inside a record."""
+
+
 class InputFileError(Exception):
     """The file cannot be read as WARC at all (the run goes on with the other inputs)."""
 
@@ -66,7 +71,21 @@ def open_input(path: str) -> IO[bytes]:
         return urllib.request.urlopen(path, timeout=60)  # streamed, never held whole
     if "://" in path:
         raise InputFileError("remote storage needs the Spark engine (--engine spark)")
+    _check_looks_like_warc(path)
     return open(path, "rb")
+
+
+def _check_looks_like_warc(path: str) -> None:
+    """warcio parses anything as a legacy ARC file; a WARC (or WET/WAT) starts with `WARC/`."""
+    with open(path, "rb") as handle:
+        head = handle.read(2)
+        handle.seek(0)
+        try:
+            start = gzip.GzipFile(fileobj=handle).read(5) if head == b"\x1f\x8b" else handle.read(5)
+        except (OSError, EOFError) as err:
+            raise InputFileError(f"not a WARC file (cannot decompress: {err})") from None
+    if start != b"WARC/":
+        raise InputFileError(f"not a WARC file (starts with {start!r}, expected b'WARC/')")
 
 
 def _record_id(record: Any, source: str, ordinal: int) -> tuple[str, str]:
@@ -119,6 +138,7 @@ class WarcReader:
                 try:
                     record = next(records)
                 except StopIteration:
+                    self._check_complete(iterator)
                     return
                 except ArchiveLoadFailed as err:
                     if self.stats.read == 0 and not self.stats.other_records:
@@ -139,16 +159,26 @@ class WarcReader:
                 try:
                     row = self._to_row(record, ordinal)
                 except (EOFError, OSError, ValueError) as err:
-                    self._read_error(err)
+                    self._read_error(err, already_counted=True)
                     return
                 if row is not None:
                     self.stats.documents += 1
                     yield row
 
-    def _read_error(self, err: BaseException) -> None:
+    def _check_complete(self, iterator: ArchiveIterator) -> None:
+        """A gzip stream that ends inside a member lost its tail: report it (the records are counted)."""
+        decompressor = getattr(iterator.reader, "decompressor", None)
+        if decompressor is not None and not getattr(decompressor, "eof", True):
+            self.stats.info["truncated_file"] += 1
+            self.stats.errors.append(
+                {"file": self.path, "error": "gzip stream ends inside a record (truncated file)"}
+            )
+
+    def _read_error(self, err: BaseException, already_counted: bool = False) -> None:
         # The record being read when the file broke is counted as read and skipped, so the
         # accounting still holds; the file name and cause go to stats.json's errors.
-        self.stats.read += 1
+        if not already_counted:
+            self.stats.read += 1
         self.stats.skipped["read_error"] += 1
         self.stats.errors.append({"file": self.path, "error": f"{type(err).__name__}: {err}"})
 
@@ -203,4 +233,7 @@ class WarcReader:
         if len(body) > cap:
             self.stats.skipped["too_large"] += 1
             return None
+        if getattr(record.raw_stream, "limit", 0) > 0:
+            # The file ended before the record's declared Content-Length: a truncated download.
+            raise TruncatedRecord(f"record {record.rec_headers.get_header('WARC-Target-URI')} is cut short")
         return body

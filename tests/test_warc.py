@@ -1,0 +1,87 @@
+import gzip
+
+import pytest
+
+from pipeline.warc import InputFileError, ReaderConfig, WarcReader
+from tests.warcs import Page, article, write_warc
+
+
+def _read(path, **config):
+    reader = WarcReader(str(path), ReaderConfig(**config))
+    rows = [row for batch in reader.batches() for row in batch.to_pylist()]
+    return reader.stats, rows
+
+
+def test_only_http_200_html_responses_become_documents(tmp_path):
+    path = write_warc(
+        tmp_path / "mixed.warc.gz",
+        [
+            Page("http://a.example/", article(1)),
+            Page("http://a.example/logo.png", b"\x89PNG....", content_type="image/png"),
+            Page("http://a.example/gone", b"<html>404</html>", status="404 Not Found"),
+            Page("http://a.example/x", article(2), content_type="application/xhtml+xml"),
+            Page("http://a.example/big", b"<html>" + b"a" * 5000 + b"</html>"),
+        ],
+    )
+    stats, rows = _read(path, max_page_bytes=4000)
+    assert [r["url"] for r in rows] == ["http://a.example/", "http://a.example/x"]
+    assert stats.read == 5
+    assert stats.documents == 2
+    assert dict(stats.skipped) == {"non_html": 1, "http_status": 1, "too_large": 1}
+    assert stats.read == stats.documents + sum(stats.skipped.values())
+    assert rows[0]["id"] and rows[0]["warc_record_id"].startswith("<urn:uuid:")
+    assert rows[0]["warc_date"] == "2024-05-18T01:02:03Z"
+    assert "walk along the river" in rows[0]["html"]
+
+
+def test_batches_respect_batch_size_and_limit(tmp_path):
+    path = write_warc(
+        tmp_path / "many.warc.gz", [Page(f"http://a.example/{i}", article(i)) for i in range(7)]
+    )
+    reader = WarcReader(str(path), ReaderConfig(batch_size=3))
+    assert [b.num_rows for b in reader.batches()] == [3, 3, 1]
+    stats, rows = _read(path, limit=4)
+    assert len(rows) == 4 and stats.read == 4
+
+
+def test_wet_conversion_records_carry_text(tmp_path):
+    path = write_warc(
+        tmp_path / "x.warc.wet.gz", [Page("http://a.example/", b"plain text body", record_type="conversion")]
+    )
+    stats, rows = _read(path)
+    assert rows[0]["text"] == "plain text body" and rows[0]["html"] is None
+    assert stats.documents == 1
+
+
+def test_truncated_gzip_keeps_earlier_records_and_counts_the_loss(tmp_path):
+    path = write_warc(tmp_path / "t.warc.gz", [Page(f"http://a.example/{i}", article(i)) for i in range(4)])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 300])  # cut into the last gzip member
+    stats, rows = _read(path)
+    assert len(rows) == 3
+    assert stats.skipped["read_error"] == 1
+    assert stats.read == stats.documents + sum(stats.skipped.values())
+    assert stats.errors and stats.errors[0]["file"] == str(path)
+
+
+def test_not_a_warc_is_a_clear_error_naming_the_problem(tmp_path):
+    path = tmp_path / "notes.warc.gz"
+    path.write_bytes(gzip.compress(b"just some text, not a WARC\n" * 20))
+    with pytest.raises(InputFileError, match="not a WARC"):
+        _read(path)
+
+
+def test_uncompressed_warc_and_invalid_charset_bytes(tmp_path):
+    body = b"<html><body><p>caf\xc3\xa9 then broken \xff bytes</p></body></html>"
+    path = write_warc(tmp_path / "plain.warc", [Page("http://a.example/", body)], gzip=False)
+    stats, rows = _read(path)
+    assert "café then broken \ufffd bytes" in rows[0]["html"]
+    assert stats.info["charset_replaced"] == 1
+
+
+def test_real_commoncrawl_warc(shared_data):
+    stats, rows = _read(shared_data / "warc" / "chatnoir-resiliparse" / "warcfile.warc.gz")
+    assert stats.read == 16 and stats.documents == 16  # all 16 responses are HTTP 200 HTML (SOURCES.md)
+    assert stats.other_records == {"warcinfo": 1, "request": 17, "metadata": 16}
+    assert len({r["id"] for r in rows}) == 16
+    assert rows[0]["url"].startswith("http://")
