@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--json", action="store_true", help="print stats.json instead of the summary table")
 
+    report = sub.add_parser("report", help="(re)build DIR/report.html from DIR/stats.json and samples")
+    report.add_argument("dir", type=Path, metavar="DIR")
+
     sub.add_parser("recipes", help="list the bundled recipes")
     sub.add_parser("stages", help="list the registered stages and their parameters")
     return parser
@@ -136,7 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(format_summary(result.stats))
         if result.skipped_as_done:
             print(f"resumed: {result.skipped_as_done} input file(s) were already finished")
-        print(f"output: {args.output}/ (documents/, rejected/<stage>/, stats.json)")
+        print(f"output: {args.output}/ (documents/, rejected/<stage>/, stats.json, report.html)")
     for path, tb in result.failures:
         print(f"curate: error: processing {path} failed:\n{tb}", file=sys.stderr)
     return 1 if result.failures or not result.stats["accounting_ok"] else 0
@@ -177,11 +180,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             return cmd_run(args)
+        if args.command == "report":
+            from pipeline.report import build_report
+
+            print(build_report(args.dir))
+            return 0
         if args.command == "recipes":
             return cmd_recipes()
         if args.command == "stages":
             return cmd_stages()
-    except (ConfigError, InputError, OutputDirError, ValueError) as err:
+    except (ConfigError, InputError, OutputDirError, ValueError, FileNotFoundError) as err:
         print(f"curate: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -17,6 +17,7 @@ from pipeline.inputs import InputFile, expand_inputs
 from pipeline.local import run_local
 from pipeline.output import finished_shards, prepare_output_dir, shard_stats_path, write_json_atomic
 from pipeline.recipe import Recipe, load_recipe
+from pipeline.report import build_report
 from pipeline.stats import accounting_problems, merge_shard_stats
 
 
@@ -101,6 +102,7 @@ def run(options: RunOptions) -> RunResult:
     stats["engine"] = options.engine
     stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]
     write_json_atomic(out / "stats.json", stats)
+    build_report(out)
     return RunResult(stats=stats, failures=failures, skipped_as_done=len(inputs) - len(pending))
 
 
