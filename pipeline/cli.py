@@ -109,9 +109,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.run import RunOptions, run
     from pipeline.summary import format_summary
 
-    if args.engine == "spark":
-        print("curate: error: the spark engine is not in this build yet", file=sys.stderr)
-        return 2
     if args.benchmarks:
         print(
             "curate: error: --benchmarks needs the decontamination stage, not in this build yet",

@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-OWN_ENTRIES = ("documents", "rejected", "_shards", "stats.json", "report.html", "run.json")
+OWN_ENTRIES = ("documents", "rejected", "_shards", "_staging", "stats.json", "report.html", "run.json")
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": True}
 
 

@@ -94,8 +94,12 @@ def run(options: RunOptions) -> RunResult:
     try:
         if options.engine == "local":
             run_local(recipe, pending, out, workers, on_progress, on_file_done)
+        elif options.engine == "spark":
+            from pipeline.spark import run_spark
+
+            run_spark(recipe, pending, out, options.master, on_file_done)
         else:
-            raise ValueError(f"unknown engine {options.engine!r} (this build has: local)")
+            raise ValueError(f"unknown engine {options.engine!r}; choose local or spark")
     finally:
         bar.close()
     stats = collect_stats(out, recipe, inputs)

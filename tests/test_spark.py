@@ -1,0 +1,267 @@
+"""The Spark engine on real Spark: parity with the local engine, a killed worker, a standalone cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pytest
+
+from pipeline.cli import main
+from tests.conftest import REPO, SAMPLE_WARC
+from tests.test_run import check_layout_and_accounting
+from tests.warcs import Page, article, write_warc
+
+pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed (make setup installs it)")
+pytestmark = pytest.mark.slow
+if shutil.which("java") is None:
+    pytest.skip("Java not found: the Spark engine needs it (make setup installs it)", allow_module_level=True)
+
+MASTER = "local[2,4]"  # 2 cores, and up to 4 attempts per task (local mode does not retry by default)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark_environment():
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    yield
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.stop()
+
+
+def run(*args: str) -> int:
+    return main(["run", "--no-progress", *args])
+
+
+def rows(directory: Path) -> list[dict]:
+    if not directory.exists():
+        return []
+    return sorted(ds.dataset(str(directory), format="parquet").to_table().to_pylist(), key=lambda r: r["id"])
+
+
+def comparable_stats(out: Path) -> dict:
+    stats = json.loads((out / "stats.json").read_text())
+    for stage in stats["stages"]:
+        stage.pop("seconds")
+    for key in ("engine", "failed_inputs"):
+        stats.pop(key)
+    return stats
+
+
+def inputs(shared: Path | None) -> list[str]:
+    paths = [str(p) for p in [SAMPLE_WARC] if p.exists()]
+    if shared is not None:
+        paths.append(str(shared / "warc"))
+    return paths
+
+
+def assert_same_outputs(a: Path, b: Path) -> None:
+    assert rows(a / "documents") == rows(b / "documents")
+    stages = sorted(p.name for p in (a / "rejected").iterdir())
+    assert stages == sorted(p.name for p in (b / "rejected").iterdir())
+    for stage in stages:
+        assert rows(a / "rejected" / stage) == rows(b / "rejected" / stage)
+    assert comparable_stats(a) == comparable_stats(b)
+
+
+def test_spark_and_local_engines_give_the_same_outputs(tmp_path, shared_data):
+    sources = inputs(shared_data)
+    assert (
+        run("--recipe", "fineweb", "--input", *sources, "--output", str(tmp_path / "local"), "--workers", "2")
+        == 0
+    )
+    assert (
+        run(
+            "--recipe",
+            "fineweb",
+            "--input",
+            *sources,
+            "--output",
+            str(tmp_path / "spark"),
+            "--engine",
+            "spark",
+            "--master",
+            MASTER,
+        )
+        == 0
+    )
+    check_layout_and_accounting(tmp_path / "spark")
+    assert len(rows(tmp_path / "spark" / "documents")) > 10
+    assert_same_outputs(tmp_path / "local", tmp_path / "spark")
+    assert not (tmp_path / "spark" / "_staging").exists()
+    # rerun with --resume: everything is committed, nothing is redone or duplicated
+    assert (
+        run(
+            "--recipe",
+            "fineweb",
+            "--input",
+            *sources,
+            "--output",
+            str(tmp_path / "spark"),
+            "--engine",
+            "spark",
+            "--master",
+            MASTER,
+            "--resume",
+        )
+        == 0
+    )
+    assert_same_outputs(tmp_path / "local", tmp_path / "spark")
+
+
+def test_killed_python_worker_is_retried_without_duplicates(tmp_path):
+    import tests.spark_stages  # noqa: F401  (registers kill_worker_once on the driver)
+
+    warcs = [
+        str(
+            write_warc(
+                tmp_path / f"in{k}.warc.gz", [Page(f"http://k{k}.example/{i}", article(i)) for i in range(5)]
+            )
+        )
+        for k in range(3)
+    ]
+    marker = tmp_path / "killed.pid"
+    recipe = tmp_path / "kill.yaml"
+    recipe.write_text(f"name: kill\nstages:\n  - extract\n  - kill_worker_once: {{marker: '{marker}'}}\n")
+    assert (
+        run(
+            "--recipe",
+            str(recipe),
+            "--input",
+            *warcs,
+            "--output",
+            str(tmp_path / "out"),
+            "--engine",
+            "spark",
+            "--master",
+            MASTER,
+        )
+        == 0
+    )
+    assert marker.exists(), "the worker was never killed"
+    stats = check_layout_and_accounting(tmp_path / "out")
+    assert stats["final_documents"] == 15
+    assert len({r["id"] for r in rows(tmp_path / "out" / "documents")}) == 15
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_worker(web_port: int, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{web_port}/json/", timeout=2) as response:
+                if json.load(response).get("aliveworkers", 0) >= 1:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError("the Spark worker did not register with the master")
+
+
+def test_spark_submit_to_a_standalone_cluster(tmp_path):
+    spark_home = Path(pyspark.__file__).parent
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(spark_home),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_LOG_DIR": str(tmp_path / "logs"),
+        "SPARK_WORKER_DIR": str(tmp_path / "work"),
+    }
+    port, web_port, worker_web = _free_port(), _free_port(), _free_port()
+    master_url = f"spark://127.0.0.1:{port}"
+    spark_class = str(spark_home / "bin" / "spark-class")
+    logs = open(tmp_path / "cluster.log", "wb")
+    master = subprocess.Popen(
+        [
+            spark_class,
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(web_port),
+        ],
+        env=env,
+        stdout=logs,
+        stderr=logs,
+    )
+    worker = subprocess.Popen(
+        [
+            spark_class,
+            "org.apache.spark.deploy.worker.Worker",
+            master_url,
+            "--cores",
+            "2",
+            "--memory",
+            "2g",
+            "--webui-port",
+            str(worker_web),
+        ],
+        env=env,
+        stdout=logs,
+        stderr=logs,
+    )
+    try:
+        _wait_for_worker(web_port)
+        warcs = [
+            str(
+                write_warc(
+                    tmp_path / f"c{k}.warc.gz",
+                    [Page(f"http://c{k}.example/{i}", article(i + 10 * k)) for i in range(4)],
+                )
+            )
+            for k in range(2)
+        ]
+        out = tmp_path / "out"
+        submit = subprocess.run(
+            [
+                str(spark_home / "bin" / "spark-submit"),
+                "--master",
+                master_url,
+                "--conf",
+                f"spark.executorEnv.PYTHONPATH={REPO}",
+                str(REPO / "jobs" / "curate_job.py"),
+                "--recipe",
+                "extract_only",
+                "--input",
+                *warcs,
+                "--output",
+                str(out),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert submit.returncode == 0, submit.stderr[-3000:]
+        assert "final documents: 8" in submit.stdout
+        stats = check_layout_and_accounting(out)
+        assert stats["engine"] == "spark" and stats["input_files"] == 2
+        assert run("--recipe", "extract_only", "--input", *warcs, "--output", str(tmp_path / "local")) == 0
+        assert_same_outputs(tmp_path / "local", out)
+    finally:
+        for process in (worker, master):
+            process.terminate()
+        for process in (worker, master):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        logs.close()
