@@ -186,82 +186,83 @@ def test_spark_submit_to_a_standalone_cluster(tmp_path):
     port, web_port, worker_web = _free_port(), _free_port(), _free_port()
     master_url = f"spark://127.0.0.1:{port}"
     spark_class = str(spark_home / "bin" / "spark-class")
-    logs = open(tmp_path / "cluster.log", "wb")
-    master = subprocess.Popen(
-        [
-            spark_class,
-            "org.apache.spark.deploy.master.Master",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--webui-port",
-            str(web_port),
-        ],
-        env=env,
-        stdout=logs,
-        stderr=logs,
-    )
-    worker = subprocess.Popen(
-        [
-            spark_class,
-            "org.apache.spark.deploy.worker.Worker",
-            master_url,
-            "--cores",
-            "2",
-            "--memory",
-            "2g",
-            "--webui-port",
-            str(worker_web),
-        ],
-        env=env,
-        stdout=logs,
-        stderr=logs,
-    )
-    try:
-        _wait_for_worker(web_port)
-        warcs = [
-            str(
-                write_warc(
-                    tmp_path / f"c{k}.warc.gz",
-                    [Page(f"http://c{k}.example/{i}", article(i + 10 * k)) for i in range(4)],
-                )
-            )
-            for k in range(2)
-        ]
-        out = tmp_path / "out"
-        submit = subprocess.run(
+    with open(tmp_path / "cluster.log", "wb") as logs:
+        master = subprocess.Popen(
             [
-                str(spark_home / "bin" / "spark-submit"),
-                "--master",
-                master_url,
-                "--conf",
-                f"spark.executorEnv.PYTHONPATH={REPO}",
-                str(REPO / "jobs" / "curate_job.py"),
-                "--recipe",
-                "extract_only",
-                "--input",
-                *warcs,
-                "--output",
-                str(out),
+                spark_class,
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(web_port),
             ],
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+            stdout=logs,
+            stderr=logs,
         )
-        assert submit.returncode == 0, submit.stderr[-3000:]
-        assert "final documents: 8" in submit.stdout
-        stats = check_layout_and_accounting(out)
-        assert stats["engine"] == "spark" and stats["input_files"] == 2
-        assert run("--recipe", "extract_only", "--input", *warcs, "--output", str(tmp_path / "local")) == 0
-        assert_same_outputs(tmp_path / "local", out)
-    finally:
-        for process in (worker, master):
-            process.terminate()
-        for process in (worker, master):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        logs.close()
+        worker = subprocess.Popen(
+            [
+                spark_class,
+                "org.apache.spark.deploy.worker.Worker",
+                master_url,
+                "--cores",
+                "2",
+                "--memory",
+                "2g",
+                "--webui-port",
+                str(worker_web),
+            ],
+            env=env,
+            stdout=logs,
+            stderr=logs,
+        )
+        try:
+            _wait_for_worker(web_port)
+            warcs = [
+                str(
+                    write_warc(
+                        tmp_path / f"c{k}.warc.gz",
+                        [Page(f"http://c{k}.example/{i}", article(i + 10 * k)) for i in range(4)],
+                    )
+                )
+                for k in range(2)
+            ]
+            out = tmp_path / "out"
+            submit = subprocess.run(
+                [
+                    str(spark_home / "bin" / "spark-submit"),
+                    "--master",
+                    master_url,
+                    "--conf",
+                    f"spark.executorEnv.PYTHONPATH={REPO}",
+                    str(REPO / "jobs" / "curate_job.py"),
+                    "--recipe",
+                    "extract_only",
+                    "--input",
+                    *warcs,
+                    "--output",
+                    str(out),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert submit.returncode == 0, submit.stderr[-3000:]
+            assert "final documents: 8" in submit.stdout
+            stats = check_layout_and_accounting(out)
+            assert stats["engine"] == "spark" and stats["input_files"] == 2
+            assert (
+                run("--recipe", "extract_only", "--input", *warcs, "--output", str(tmp_path / "local")) == 0
+            )
+            assert_same_outputs(tmp_path / "local", out)
+        finally:
+            for process in (worker, master):
+                process.terminate()
+            for process in (worker, master):
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
