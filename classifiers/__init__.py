@@ -1,0 +1,1 @@
+"""fastText models: the language-ID wrapper, quality-classifier training and scoring."""

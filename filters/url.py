@@ -1,0 +1,200 @@
+"""`url_filter`: FineWeb's URL blocklist filter, run on the raw records before extraction.
+
+Rules, in the order of datatrove's `URLFilter` (src/datatrove/pipeline/filters/url_filter.py, the
+version with `registered_domain`/`fqdn` checks that FineWeb ran), first match wins:
+- `url:domain`            the registered domain (tldextract, e.g. `bbc.co.uk` for `news.bbc.co.uk`) or the
+                          full host is in the `domains` list;
+- `url:url`               the URL is in the `urls` list;
+- `url:banned_word`       a hard-banned word is a token of the URL (split on runs of non-[a-zA-Z0-9]);
+- `url:soft_banned_words` at least `soft_word_threshold` (2) distinct soft-banned words are tokens
+                          (the rejection's `value` is their count);
+- `url:banned_subword`    a banned sub-word is a substring of the normalised URL (every non-[a-zA-Z0-9]
+                          character removed, then lower-cased, scheme and `www` included).
+Word lists are normalised like the URL (non-alphanumerics removed, lower-cased); `#` lines are comments.
+
+Where we differ from datatrove, on purpose:
+- URL tokens keep their case, as in datatrove (so `/PORN/` is not the hard word `porn`; the sub-word rule
+  is case-blind). Set `lowercase_url_words: true` to lower-case tokens first.
+- Hosts are lower-cased before the lookup (host names are case-insensitive; the UT1 list is lower-case).
+- The full host is the host itself also when tldextract finds no public suffix (an IP address, `localhost`):
+  datatrove's `fqdn` is empty there, so UT1's 6,390 IP entries could never match.
+- `urls`: datatrove compares the raw URL, but UT1 lists URLs without a scheme (`host/path`), so that rule
+  never fired on crawled URLs. We compare both sides without scheme and leading `www.`, host lower-cased
+  (`blocklist.url_key`), so `https://www.Host.net/a` matches the listed `host.net/a`; paths stay exact.
+- A row without a URL (null or empty) is kept: there is nothing to judge (counted as `missing_url`).
+  Malformed URLs never raise: tldextract parses any string, and the word rules apply to the raw text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from filters.blocklist import Blocklist, BlocklistSource, domain_key, is_tarball, url_key
+from pipeline.registry import register
+from pipeline.stage import Rejection, Stage, StageOutput, split_batch
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_LISTS = "data/blocklists/demo"
+
+# datatrove's normaliser: runs of anything but ASCII letters and digits.
+_NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
+WORD_FILES = ("banned_words_file", "soft_banned_words_file", "banned_subwords_file")
+
+
+def resolve_path(value: str) -> Path:
+    """A path as given if it exists (or is absolute), else relative to the repository root (demo lists)."""
+    path = Path(value).expanduser()
+    if path.is_absolute() or path.exists():
+        return path
+    in_repo = REPO_ROOT / path
+    return in_repo if in_repo.exists() else path
+
+
+def normalize_word(text: str) -> str:
+    return _NON_ALNUM.sub("", text).lower()
+
+
+def load_words(path: Path | None) -> frozenset[str]:
+    """A word list as datatrove reads it: `#` lines skipped, each word normalised; empty words dropped."""
+    if path is None:
+        return frozenset()
+    with open(path, encoding="utf-8") as lines:
+        words = {normalize_word(line) for line in lines if not line.startswith("#")}
+    words.discard("")  # an empty word would match every URL
+    return frozenset(words)
+
+
+@dataclass
+class URLFilterConfig:
+    # A UT1-style list: a directory with `domains`/`urls` (or `<category>/domains`...), or its .tar.gz.
+    blocklist_dir: str | None = DEMO_LISTS
+    # Categories read from the UT1 category layout (FineWeb used `adult`); null reads every category.
+    blocklist_categories: list[str] | None = field(default_factory=lambda: ["adult"])
+    extra_domains: str | None = None  # more domains, one a line
+    extra_urls: str | None = None  # more URLs, one a line
+    banned_words_file: str | None = f"{DEMO_LISTS}/banned_words.txt"
+    soft_banned_words_file: str | None = f"{DEMO_LISTS}/soft_banned_words.txt"
+    banned_subwords_file: str | None = f"{DEMO_LISTS}/banned_subwords.txt"
+    soft_word_threshold: int = 2
+    lowercase_url_words: bool = False
+    cache_dir: str | None = None  # default: $CURATE_CACHE_DIR/blocklists or ~/.cache/curate/blocklists
+
+    def __post_init__(self) -> None:
+        if self.soft_word_threshold < 1:
+            raise ValueError(f"soft_word_threshold: must be at least 1, got {self.soft_word_threshold}")
+        if self.blocklist_dir is not None:
+            path = resolve_path(self.blocklist_dir)
+            if not (path.is_dir() or is_tarball(path)):
+                raise ValueError(
+                    f"blocklist_dir: {self.blocklist_dir!r} is neither a directory nor a .tar.gz/.tar file"
+                )
+            if path.is_dir() and not self.source().files("domains"):
+                raise ValueError(
+                    f"blocklist_dir: no `domains` list in {self.blocklist_dir!r} "
+                    f"(read: top level and categories {self.blocklist_categories or 'all'})"
+                )
+        for key in ("extra_domains", "extra_urls", *WORD_FILES):
+            value = getattr(self, key)
+            if value is not None and not resolve_path(value).is_file():
+                raise ValueError(f"{key}: no such file: {value!r}")
+
+    def source(self) -> BlocklistSource:
+        extra = {
+            kind: resolve_path(value)
+            for kind, value in (("domains", self.extra_domains), ("urls", self.extra_urls))
+            if value is not None
+        }
+        cats = tuple(self.blocklist_categories) if self.blocklist_categories is not None else None
+        path = resolve_path(self.blocklist_dir) if self.blocklist_dir is not None else None
+        return BlocklistSource(path, cats, extra)
+
+
+def _path_or_none(value: str | None) -> Path | None:
+    return resolve_path(value) if value is not None else None
+
+
+@register
+class URLFilter(Stage):
+    name = "url_filter"
+    Config = URLFilterConfig
+    needs = "html"
+    _unpicklable = ("blocklist", "_extract", "_banned", "_soft", "_subwords")
+
+    def setup(self) -> None:
+        from tldextract import TLDExtract
+
+        c: URLFilterConfig = self.config
+        self.blocklist = Blocklist.load(c.source(), Path(c.cache_dir) if c.cache_dir else None)
+        # No suffix-list download and no disk cache: the snapshot bundled with tldextract is used offline.
+        self._extract = TLDExtract(suffix_list_urls=(), cache_dir=None)
+        self._banned = load_words(_path_or_none(c.banned_words_file))
+        self._soft = load_words(_path_or_none(c.soft_banned_words_file))
+        self._subwords = tuple(sorted(load_words(_path_or_none(c.banned_subwords_file))))
+
+    def process(self, batch: pa.RecordBatch) -> StageOutput:
+        self.ensure_setup()
+        return split_batch(batch, self.check_urls(batch.column("url").to_pylist()))
+
+    # -- the rules -------------------------------------------------------------------------------
+    def hosts(self, url: str) -> tuple[str, str]:
+        """(registered domain, full host), lower-cased; empty strings when there is none."""
+        try:
+            parts = self._extract(url)
+        except Exception:  # tldextract parses nearly anything; never let one odd URL stop a batch
+            self.counters["unparsed_url"] += 1
+            return "", ""
+        registered = f"{parts.domain}.{parts.suffix}" if parts.domain and parts.suffix else ""
+        host = ".".join(p for p in (parts.subdomain, parts.domain, parts.suffix) if p)
+        return registered.lower(), host.lower()
+
+    def check_urls(self, urls: Sequence[str | None]) -> list[Rejection | None]:
+        self.ensure_setup()
+        present = [i for i, url in enumerate(urls) if url]
+        self.counters["missing_url"] += len(urls) - len(present)
+        verdicts: list[Rejection | None] = [None] * len(urls)
+        if not present:
+            return verdicts
+        texts = [urls[i] or "" for i in present]
+        domain_hit = self._domain_hits(texts)
+        url_hit = self._url_hits(texts)
+        for j, i in enumerate(present):
+            if domain_hit[j]:
+                verdicts[i] = Rejection("url:domain")
+            elif url_hit[j]:
+                verdicts[i] = Rejection("url:url")
+            else:
+                verdicts[i] = self.check_words(texts[j])
+        return verdicts
+
+    def _domain_hits(self, urls: list[str]) -> np.ndarray:
+        # One vectorised lookup per batch: [registered domains..., full hosts...].
+        pairs = [self.hosts(url) for url in urls]
+        keys = [domain_key(r) for r, _ in pairs] + [domain_key(h) for _, h in pairs]
+        hits = self.blocklist.domains.contains_many(keys)
+        return hits[: len(urls)] | hits[len(urls) :]
+
+    def _url_hits(self, urls: list[str]) -> np.ndarray:
+        return self.blocklist.urls.contains_many([url_key(url) for url in urls])
+
+    def check_words(self, url: str) -> Rejection | None:
+        c: URLFilterConfig = self.config
+        tokens = set(_NON_ALNUM.split(url.lower() if c.lowercase_url_words else url))
+        if not tokens.isdisjoint(self._banned):
+            return Rejection("url:banned_word")
+        soft = len(tokens & self._soft)
+        if soft >= c.soft_word_threshold:
+            return Rejection("url:soft_banned_words", float(soft))
+        normalized = normalize_word(url)
+        if any(word in normalized for word in self._subwords):
+            return Rejection("url:banned_subword")
+        return None
+
+    def check_url(self, url: str | None) -> Rejection | None:
+        """The verdict for one URL (None = keep)."""
+        return self.check_urls([url])[0]
