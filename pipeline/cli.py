@@ -160,11 +160,16 @@ def cmd_stages() -> int:
 
     for name in stage_names():
         cls = stage_class(name)
-        params = ", ".join(
-            f"{f.name}={f.default!r}" if f.default is not dataclasses.MISSING else f.name
-            for f in dataclasses.fields(cls.Config)
-        )
-        print(f"{name}: {params or '(no parameters)'}")
+        doc = (cls.__module__ and __import__(cls.__module__, fromlist=["_"]).__doc__ or "").strip()
+        print(f"{name}  ({cls.__module__}){': ' + doc.splitlines()[0] if doc else ''}")
+        for f in dataclasses.fields(cls.Config):
+            if f.default is not dataclasses.MISSING:
+                default = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                default = f.default_factory()
+            else:
+                default = "(required)"
+            print(f"    {f.name} = {default!r}")
     return 0
 
 
