@@ -31,7 +31,7 @@ class ExtractConfig:
     include_comments: bool = False
     include_tables: bool = True
     deduplicate: bool = True
-    timeout: float = 1.0  # seconds per page; a page that takes longer is rejected as `timeout`
+    timeout: float = 1.0  # CPU seconds per page; a page that takes longer is rejected as `timeout`
     dedup_cache_size: int = 4096  # trafilatura's own default LRU size
 
 
@@ -40,7 +40,11 @@ def _raise_timeout(signum: int, frame: object) -> None:
 
 
 class _Deadline:
-    """A per-call wall-clock limit via SIGALRM (only possible in a process's main thread)."""
+    """A per-call limit on CPU time via SIGPROF (only possible in a process's main thread).
+
+    CPU time, not wall-clock time: a page's cost then does not depend on how loaded the machine is
+    (other workers, a JVM beside a Spark worker), so the same page times out, or not, on every engine.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -48,13 +52,13 @@ class _Deadline:
 
     def __enter__(self) -> None:
         if self.enabled:
-            self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.previous = signal.signal(signal.SIGPROF, _raise_timeout)
+            signal.setitimer(signal.ITIMER_PROF, self.seconds)
 
     def __exit__(self, *exc: object) -> None:
         if self.enabled:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self.previous)
+            signal.setitimer(signal.ITIMER_PROF, 0)
+            signal.signal(signal.SIGPROF, self.previous)
 
 
 @register
