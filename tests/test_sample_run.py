@@ -1,0 +1,105 @@
+"""The fineweb recipe on the bundled sample: every planted page ends where it should."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import sample
+from pipeline.cli import main
+from tests.conftest import SAMPLE_WARC
+from tests.test_run import check_layout_and_accounting
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "out"
+    assert (
+        main(
+            ["run", "--no-progress", "--recipe", "fineweb", "--input", str(SAMPLE_WARC), "--output", str(out)]
+        )
+        == 0
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[sample.PageSpec]:
+    return list(sample.sample_pages(sample.DEFAULT_PAGES, sample.DEFAULT_SEED))
+
+
+def _where(out: Path) -> dict[str, tuple[str, str]]:
+    """url -> (stage or 'documents', reason)"""
+    found = {row["url"]: ("documents", "") for row in pq.read_table(out / "documents").to_pylist()}
+    for stage_dir in (out / "rejected").iterdir():
+        for row in pq.read_table(stage_dir).to_pylist():
+            found[row["url"]] = (row["stage"], row["reason"])
+    return found
+
+
+def _urls(pages: list[sample.PageSpec], kind: str) -> list[str]:
+    urls = [p.url for p in pages if p.kind == kind]
+    assert urls, f"the sample has no {kind} page"
+    return urls
+
+
+def test_accounting_and_skips(demo):
+    stats = check_layout_and_accounting(demo)
+    assert stats["records"]["skipped"] == {"http_status": 2, "non_html": 4, "too_large": 1}
+    assert stats["records"]["info"]["truncated_payload"] == 1
+    assert (demo / "report.html").is_file()
+    assert json.loads((demo / "run.json").read_text())["recipe"] == "fineweb"
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage", "reason_prefix"),
+    [
+        (sample.KIND_BLOCKED_DOMAIN, "url_filter", "url:domain"),
+        (sample.KIND_EMPTY_BODY, "extract", "empty"),
+        (sample.KIND_FRENCH, "language", "language:"),
+        (sample.KIND_GERMAN, "language", "language:"),
+        (sample.KIND_SPANISH, "language", "language:"),
+        (sample.KIND_REPEATED_LINES, "gopher_repetition", "gopher_repetition:"),
+        (sample.KIND_TOO_FEW_WORDS, "gopher_quality", "gopher_quality:word_count"),
+        (sample.KIND_SYMBOLS, "gopher_quality", "gopher_quality:"),
+        (sample.KIND_LOREM_IPSUM, "c4_quality", "c4_quality:lorem_ipsum"),
+        (sample.KIND_JAVASCRIPT, "c4_quality", "c4_quality:"),
+        (sample.KIND_SHORT_LINES, "fineweb_quality", "fineweb_quality:short_line_frac"),
+    ],
+)
+def test_planted_bad_pages_are_rejected_by_their_stage(demo, pages, kind, stage, reason_prefix):
+    where = _where(demo)
+    for url in _urls(pages, kind):
+        assert where[url][0] == stage, (kind, url, where[url])
+        assert where[url][1].startswith(reason_prefix), (kind, where[url])
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        sample.KIND_ARTICLE,
+        sample.KIND_BOILERPLATE_HEAVY,
+        sample.KIND_PII,
+        sample.KIND_CHARSET_CP1252,
+        sample.KIND_CHARSET_META,
+        sample.KIND_INVALID_UTF8,
+    ],
+)
+def test_good_pages_are_kept(demo, pages, kind):
+    where = _where(demo)
+    for url in _urls(pages, kind):
+        assert where[url] == ("documents", ""), (kind, url, where[url])
+
+
+def test_kept_text_is_the_article_with_planted_strings(demo, pages):
+    documents = {row["url"]: row for row in pq.read_table(demo / "documents").to_pylist()}
+    for spec in pages:
+        if spec.kind in (sample.KIND_PII, sample.KIND_CHARSET_CP1252, sample.KIND_CHARSET_META):
+            text = documents[spec.url]["text"]
+            for planted in spec.planted:
+                assert planted in text, (spec.kind, planted)
+    english = [row for row in documents.values()]
+    assert all(row["language"] == "en" and row["language_score"] > 0.65 for row in english)
