@@ -30,9 +30,10 @@ def documents_schema(stages: list[Stage]) -> pa.Schema:
 
 
 def rejected_schema(stages: list[Stage], index: int) -> pa.Schema:
-    """Rows rejected by stages[index]: the document columns known at that point plus stage/reason/value."""
+    """Rows rejected by stages[index]: the document columns known at that point plus stage/reason/value
+    (and the stage's own extra columns, such as dedup's `duplicate_of`)."""
     base = documents_schema(stages[:index])
-    return pa.schema([*base, *REJECTION_FIELDS])
+    return pa.schema([*base, *REJECTION_FIELDS, *stages[index].rejected_fields()])
 
 
 def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
@@ -56,10 +57,13 @@ def text_bytes(batch: pa.RecordBatch) -> int:
 
 
 class StageChain:
-    def __init__(self, stages: list[Stage]) -> None:
+    """`stages` run here; `prior` ran before (in an earlier segment) and only shape the schemas."""
+
+    def __init__(self, stages: list[Stage], prior: list[Stage] | None = None) -> None:
+        prior = list(prior or [])
         self.stages = stages
-        self.doc_schema = documents_schema(stages)
-        self.rejected_schemas = [rejected_schema(stages, i) for i in range(len(stages))]
+        self.doc_schema = documents_schema(prior + stages)
+        self.rejected_schemas = [rejected_schema(prior + stages, len(prior) + i) for i in range(len(stages))]
         self.stats = [StageStats(stage.name) for stage in stages]
 
     def start_shard(self) -> None:

@@ -37,6 +37,8 @@ class InputError(ValueError):
 @dataclass(frozen=True)
 class InputFile:
     path: str  # a local path or a URI (remote paths are opened by Spark, or streamed over HTTP)
+    shard: str | None = None  # the name of its output parts, when not derived from the path
+    format: str = "warc"  # "warc" (WARC/WET) or "parquet" (documents written by an earlier segment)
 
     @property
     def is_remote(self) -> bool:
@@ -45,6 +47,8 @@ class InputFile:
     @property
     def shard_id(self) -> str:
         """A stable, readable name for this input's output parts."""
+        if self.shard is not None:
+            return self.shard
         name = self.path.rstrip("/").rsplit("/", 1)[-1]
         for suffix in (".gz", ".warc", ".wet", ".wat"):
             name = name.removesuffix(suffix)

@@ -16,15 +16,17 @@ from typing import Any
 
 from pipeline.chain import StageChain
 from pipeline.inputs import InputFile
-from pipeline.recipe import Recipe
+from pipeline.plan import Segment
 from pipeline.shard import process_input
+from pipeline.warc import ReaderConfig
 
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(recipe: Recipe, out: str, progress_queue: Any) -> None:
-    _worker["recipe"] = recipe
-    _worker["chain"] = StageChain(recipe.stages)
+def _init_worker(segment: Segment, reader_config: ReaderConfig, out: str, progress_queue: Any) -> None:
+    _worker["segment"] = segment
+    _worker["reader_config"] = reader_config
+    _worker["chain"] = StageChain(segment.stages, segment.prior)
     _worker["out"] = Path(out)
     _worker["queue"] = progress_queue
 
@@ -36,14 +38,17 @@ def _run_in_worker(input_file: InputFile) -> tuple[str, dict[str, Any] | None, s
         progress_queue.put((records, kept))
 
     try:
-        stats = process_input(input_file, _worker["recipe"], _worker["chain"], _worker["out"], report)
+        stats = process_input(
+            input_file, _worker["segment"], _worker["reader_config"], _worker["chain"], _worker["out"], report
+        )
         return input_file.path, stats, None
     except Exception:  # a bug on one file must not take the others down; reported at the end
         return input_file.path, None, traceback.format_exc()
 
 
 def run_local(
-    recipe: Recipe,
+    segment: Segment,
+    reader_config: ReaderConfig,
     inputs: list[InputFile],
     out: Path,
     workers: int,
@@ -53,17 +58,18 @@ def run_local(
     """Process `inputs` (already filtered for --resume); callbacks run in this (the parent) process."""
     if workers <= 1 or len(inputs) <= 1:
         # In-process: simpler tracebacks, and the extraction timeout works (main thread).
-        chain = StageChain(recipe.stages)
+        chain = StageChain(segment.stages, segment.prior)
         for input_file in inputs:
             try:
-                stats = process_input(input_file, recipe, chain, out, on_progress)
+                stats = process_input(input_file, segment, reader_config, chain, out, on_progress)
                 on_file_done(input_file.path, stats, None)
             except Exception:
                 on_file_done(input_file.path, None, traceback.format_exc())
         return
     context = mp.get_context("spawn")  # no fork: workers start clean, without the parent's threads
     progress_queue = context.Queue()
-    with context.Pool(min(workers, len(inputs)), _init_worker, (recipe, str(out), progress_queue)) as pool:
+    init_args = (segment, reader_config, str(out), progress_queue)
+    with context.Pool(min(workers, len(inputs)), _init_worker, init_args) as pool:
         pending = [pool.apply_async(_run_in_worker, (f,)) for f in inputs]
         while pending:
             _drain(progress_queue, on_progress, timeout=0.2)

@@ -1,8 +1,9 @@
 """The output directory of `curate run`: layout, atomic part files, the run manifest, resume.
 
 DIR/documents/part-<shard>.parquet, DIR/rejected/<stage>/part-<shard>.parquet, DIR/stats.json,
-DIR/report.html, DIR/run.json (what produced this directory) and DIR/_shards/<shard>.json (the
-per-input-file stats; its presence marks that input as finished, which is what `--resume` checks).
+DIR/report.html, DIR/run.json (what produced this directory) and DIR/_shards/<segment>/<shard>.json
+(the per-input-file stats of each recipe segment; its presence marks that input as finished, which is
+what `--resume` checks). DIR/_work/ holds the survivors of segments before a global stage (dedup).
 Every file is written under a temporary name and renamed, so a killed run leaves no half file.
 """
 
@@ -17,7 +18,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-OWN_ENTRIES = ("documents", "rejected", "_shards", "_staging", "stats.json", "report.html", "run.json")
+OWN_ENTRIES = (
+    "documents",
+    "rejected",
+    "_shards",
+    "_staging",
+    "_work",
+    "stats.json",
+    "report.html",
+    "run.json",
+)
 PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "write_statistics": True}
 
 
@@ -78,21 +88,30 @@ def _remove_temporaries(out: Path) -> None:
         path.unlink()
 
 
-def shard_stats_path(out: Path, shard_id: str) -> Path:
-    return out / "_shards" / f"{shard_id}.json"
+def shard_stats_path(out: Path, segment: str, shard_id: str) -> Path:
+    return out / "_shards" / segment / f"{shard_id}.json"
 
 
-def finished_shards(out: Path) -> set[str]:
-    return {p.stem for p in (out / "_shards").glob("*.json")}
+def finished_shards(out: Path, segment: str) -> set[str]:
+    return {p.stem for p in (out / "_shards" / segment).glob("*.json")}
 
 
 class ShardWriter:
     """Writes one input file's documents and rejected rows; `commit()` makes them visible."""
 
-    def __init__(self, out: Path, shard_id: str, doc_schema: pa.Schema) -> None:
+    def __init__(
+        self,
+        out: Path,
+        shard_id: str,
+        doc_schema: pa.Schema,
+        segment: str = "s0",
+        documents_dir: str = "documents",
+    ) -> None:
         self.out = out
         self.shard_id = shard_id
         self.doc_schema = doc_schema
+        self.segment = segment
+        self.documents_dir = documents_dir
         self._writers: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
 
     def _writer(self, key: str, final: Path, schema: pa.Schema) -> pq.ParquetWriter:
@@ -103,7 +122,7 @@ class ShardWriter:
         return self._writers[key][0]
 
     def write_documents(self, batch: pa.RecordBatch) -> None:
-        path = self.out / "documents" / f"part-{self.shard_id}.parquet"
+        path = self.out / self.documents_dir / f"part-{self.shard_id}.parquet"
         writer = self._writer("documents", path, self.doc_schema)
         if batch.num_rows:
             writer.write_batch(batch)
@@ -119,7 +138,9 @@ class ShardWriter:
             writer.close()
             os.replace(tmp, final)
         self._writers.clear()
-        write_json_atomic(shard_stats_path(self.out, self.shard_id), shard_stats)
+        marker = shard_stats_path(self.out, self.segment, self.shard_id)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(marker, shard_stats)
 
     def abort(self) -> None:
         for writer, tmp, _ in self._writers.values():

@@ -1,11 +1,13 @@
-"""`curate run`: expand inputs, prepare DIR, run an engine, merge stats, write stats.json."""
+"""`curate run`: expand inputs, prepare DIR, run the recipe's segments on an engine, write stats.json."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +16,8 @@ from tqdm import tqdm
 
 from pipeline import __version__
 from pipeline.inputs import InputFile, expand_inputs
-from pipeline.local import run_local
-from pipeline.output import finished_shards, prepare_output_dir, shard_stats_path, write_json_atomic
+from pipeline.output import finished_shards, prepare_output_dir, write_json_atomic
+from pipeline.plan import Segment, plan_segments
 from pipeline.recipe import Recipe, load_recipe
 from pipeline.report import build_report
 from pipeline.stats import accounting_problems, merge_shard_stats
@@ -44,6 +46,9 @@ class RunResult:
     skipped_as_done: int
 
 
+FileDone = Callable[[str, "dict[str, Any] | None", "str | None"], None]
+
+
 def build_recipe(options: RunOptions) -> Recipe:
     recipe = load_recipe(options.recipe, options.stage_options)
     if options.limit is not None:
@@ -51,6 +56,78 @@ def build_recipe(options: RunOptions) -> Recipe:
             raise ValueError("--limit must be at least 1")
         recipe.reader = dataclasses.replace(recipe.reader, limit=options.limit)
     return recipe
+
+
+def segment_parts(out: Path, segment: Segment) -> list[InputFile]:
+    """The Parquet parts a later segment reads: the survivors of the segment before it."""
+    if segment.input_dir is None:
+        return []
+    paths = sorted((out / segment.input_dir).glob("part-*.parquet"))
+    return [InputFile(str(p), shard=p.stem.removeprefix("part-"), format="parquet") for p in paths]
+
+
+def _analysis(out: Path, segment: Segment, parts: list[InputFile], engine: Any) -> None:
+    """Run (or reuse) a global stage's analysis; a fresh analysis invalidates later segments."""
+    stage = segment.global_stage
+    assert stage is not None
+    workdir = out / "_work" / stage.name
+    done_path = workdir / "analysis.json"
+    part_names = [p.shard_id for p in parts]
+    if done_path.exists() and json.loads(done_path.read_text()).get("parts") == part_names:
+        stage.workdir = str(workdir)
+        return
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    for stale in (out / "_shards").glob("s*"):
+        if int(stale.name[1:]) >= segment.index:
+            shutil.rmtree(stale)
+    stats = engine.analyze(stage, [p.path for p in parts], str(workdir))
+    write_json_atomic(done_path, {"parts": part_names, "stats": stats})
+    stage.workdir = str(workdir)
+
+
+class LocalEngine:
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+
+    def analyze(self, stage: Any, parts: list[str], workdir: str) -> dict[str, Any]:
+        return stage.analyze(parts, workdir)
+
+    def run_segment(
+        self,
+        segment: Segment,
+        recipe: Recipe,
+        inputs: list[InputFile],
+        out: Path,
+        on_progress: Callable[[int, int], None],
+        on_file_done: FileDone,
+    ) -> None:
+        from pipeline.local import run_local
+
+        run_local(segment, recipe.reader, inputs, out, self.workers, on_progress, on_file_done)
+
+
+class SparkEngine:
+    def __init__(self, master: str | None) -> None:
+        from pipeline.spark import get_session
+
+        self.spark = get_session(master)
+
+    def analyze(self, stage: Any, parts: list[str], workdir: str) -> dict[str, Any]:
+        return stage.analyze_spark(self.spark, parts, workdir)
+
+    def run_segment(
+        self,
+        segment: Segment,
+        recipe: Recipe,
+        inputs: list[InputFile],
+        out: Path,
+        on_progress: Callable[[int, int], None],
+        on_file_done: FileDone,
+    ) -> None:
+        from pipeline.spark import run_spark
+
+        run_spark(self.spark, segment, recipe.reader, inputs, out, on_file_done)
 
 
 def run(options: RunOptions) -> RunResult:
@@ -65,16 +142,51 @@ def run(options: RunOptions) -> RunResult:
         "recipe_settings": recipe.describe(),
     }
     prepare_output_dir(out, manifest, options.resume, options.overwrite)
-    done = finished_shards(out) if options.resume else set()
-    pending = [f for f in inputs if f.shard_id not in done]
-    failures: list[tuple[str, str]] = []
-    workers = options.workers or os.cpu_count() or 1
+    if options.engine == "local":
+        engine: LocalEngine | SparkEngine = LocalEngine(options.workers or os.cpu_count() or 1)
+    elif options.engine == "spark":
+        from pipeline.spark import recover_staging
 
+        recover_staging(out)
+        engine = SparkEngine(options.master)
+    else:
+        raise ValueError(f"unknown engine {options.engine!r}; choose local or spark")
+
+    failures: list[tuple[str, str]] = []
+    skipped = 0
+    for segment in plan_segments(recipe):
+        segment_inputs = inputs if segment.index == 0 else segment_parts(out, segment)
+        if segment.global_stage is not None:
+            _analysis(out, segment, segment_inputs, engine)
+        done = finished_shards(out, segment.name) if options.resume else set()
+        pending = [f for f in segment_inputs if f.shard_id not in done]
+        if segment.index == 0:
+            skipped = len(segment_inputs) - len(pending)
+        _run_with_progress(engine, segment, recipe, pending, out, options.progress, failures)
+    stats = collect_stats(out, recipe, inputs)
+    stats["engine"] = options.engine
+    stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]
+    write_json_atomic(out / "stats.json", stats)
+    build_report(out)
+    return RunResult(stats=stats, failures=failures, skipped_as_done=skipped)
+
+
+def _run_with_progress(
+    engine: LocalEngine | SparkEngine,
+    segment: Segment,
+    recipe: Recipe,
+    pending: list[InputFile],
+    out: Path,
+    progress: bool,
+    failures: list[tuple[str, str]],
+) -> None:
+    names = [s.name for s in segment.stages]
+    label = names[0] if len(names) == 1 else f"{names[0]}..{names[-1]}" if names else "read"
     bar = tqdm(
         total=len(pending),
         unit="file",
-        desc=f"curate {recipe.name}",
-        disable=not options.progress,
+        desc=f"{recipe.name} [{label}]",
+        disable=not progress,
         dynamic_ncols=True,
         file=sys.stderr,
     )
@@ -92,30 +204,24 @@ def run(options: RunOptions) -> RunResult:
             failures.append((path, error))
 
     try:
-        if options.engine == "local":
-            run_local(recipe, pending, out, workers, on_progress, on_file_done)
-        elif options.engine == "spark":
-            from pipeline.spark import run_spark
-
-            run_spark(recipe, pending, out, options.master, on_file_done)
-        else:
-            raise ValueError(f"unknown engine {options.engine!r}; choose local or spark")
+        engine.run_segment(segment, recipe, pending, out, on_progress, on_file_done)
     finally:
         bar.close()
-    stats = collect_stats(out, recipe, inputs)
-    stats["engine"] = options.engine
-    stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]
-    write_json_atomic(out / "stats.json", stats)
-    build_report(out)
-    return RunResult(stats=stats, failures=failures, skipped_as_done=len(inputs) - len(pending))
 
 
 def collect_stats(out: Path, recipe: Recipe, inputs: list[InputFile]) -> dict[str, Any]:
-    """Merge the per-input stats of every finished input in DIR (input order first, then others)."""
-    ordered = [shard_stats_path(out, f.shard_id) for f in inputs]
-    others = sorted(set((out / "_shards").glob("*.json")) - set(ordered))
-    shards = [json.loads(p.read_text()) for p in [*ordered, *others] if p.exists()]
-    merged = merge_shard_stats(shards, [stage.name for stage in recipe.stages])
+    """Merge the per-shard stats of every segment in DIR (inputs in input order first)."""
+    segments = []
+    for segment in plan_segments(recipe):
+        directory = out / "_shards" / segment.name
+        ordered = [directory / f"{f.shard_id}.json" for f in inputs] if segment.index == 0 else []
+        others = sorted(set(directory.glob("*.json")) - set(ordered))
+        segments.append([json.loads(p.read_text()) for p in [*ordered, *others] if p.exists()])
+    merged = merge_shard_stats(segments, [stage.name for stage in recipe.stages])
+    for stage in merged["stages"]:
+        analysis = out / "_work" / stage["name"] / "analysis.json"
+        if analysis.exists():
+            stage["analysis"] = json.loads(analysis.read_text())["stats"]
     stats = {"recipe": recipe.name, "fingerprint": recipe.fingerprint(), **merged}
     stats["accounting_ok"] = not accounting_problems(stats)
     return stats

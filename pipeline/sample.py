@@ -1345,8 +1345,12 @@ def _charset_pages(seed: int, page_id: int) -> list[PageSpec]:
     return [cp1252, meta, invalid]
 
 
-def _big_page(seed: int, page_id: int, kind: str, size: int) -> bytes:
-    """An article followed by a huge, repetitive price table: large uncompressed, tiny gzipped."""
+def _big_page(seed: int, page_id: int, kind: str, size: int, as_script: bool = False) -> bytes:
+    """An article followed by a huge, repetitive price table: large uncompressed, tiny gzipped.
+
+    With `as_script` the bulk is an inline JSON data blob instead (as many real pages carry), which
+    parsers skip cheaply: extraction then stays far below the 1 s limit on any engine or load.
+    """
     rng = _rng(seed, kind, page_id)
     article = _topic_article(rng, "news", page_id, 10)
     site = SITES["news"][0]
@@ -1354,6 +1358,10 @@ def _big_page(seed: int, page_id: int, kind: str, size: int) -> bytes:
     row = "<tr><td>Item</td><td>Price per kilo</td><td>Market stall</td><td>Updated weekly</td></tr>\n"
     head, tail = page.split("</article>", 1)
     filler = size - len(page.encode()) - len("<table>\n</table>\n")
+    if as_script:
+        item = '{"item": "Price per kilo", "stall": "Market stall", "updated": "weekly"},\n'
+        blob = '<script type="application/json">[\n' + item * (filler // len(item) + 1) + "{}]</script>\n"
+        return f"{head}</article>\n{blob}{tail}".encode()
     table = "<table>\n" + row * (filler // len(row) + 1) + "</table>\n"
     return f"{head}</article>\n{table}{tail}".encode()
 
@@ -1374,7 +1382,7 @@ def _oversized_page(seed: int, page_id: int) -> PageSpec:
 
 
 def _truncated_page(seed: int, page_id: int) -> PageSpec:
-    full = _big_page(seed, page_id, KIND_TRUNCATED, 1_500_000)
+    full = _big_page(seed, page_id, KIND_TRUNCATED, 1_500_000, as_script=True)
     url = f"https://www.example-news.com/archive/market-prices-2023-{page_id}.html"
     return PageSpec(
         url,

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.chain import StageChain
 from pipeline.inputs import InputFile
 from pipeline.output import ShardWriter
-from pipeline.recipe import Recipe
-from pipeline.warc import InputFileError, WarcReader
+from pipeline.plan import Segment
+from pipeline.warc import InputFileError, ReaderConfig, ReadStats, WarcReader
 
 ProgressFn = Callable[[int, int], None]  # (records read since last call, documents kept since last call)
 
@@ -32,11 +33,29 @@ class ShardOutput:
     stats: dict[str, Any] | None = None  # for "stats", always the last item
 
 
+class PartReader:
+    """Reads a Parquet part of documents written by an earlier segment (no records to count)."""
+
+    def __init__(self, path: str, config: ReaderConfig) -> None:
+        self.path = path
+        self.config = config
+        self.stats = ReadStats()
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        yield from pq.ParquetFile(self.path).iter_batches(batch_size=self.config.batch_size)
+
+
+def open_reader(input_file: InputFile, config: ReaderConfig) -> WarcReader | PartReader:
+    if input_file.format == "parquet":
+        return PartReader(input_file.path, config)
+    return WarcReader(input_file.path, config)
+
+
 def process_stream(
-    input_file: InputFile, recipe: Recipe, chain: StageChain, progress: ProgressFn | None = None
+    input_file: InputFile, reader_config: ReaderConfig, chain: StageChain, progress: ProgressFn | None = None
 ) -> Iterator[ShardOutput]:
     started = time.perf_counter()
-    reader = WarcReader(input_file.path, recipe.reader)
+    reader = open_reader(input_file, reader_config)
     chain.start_shard()
     final = 0
     last_read = 0
@@ -67,13 +86,18 @@ def process_stream(
 
 
 def process_input(
-    input_file: InputFile, recipe: Recipe, chain: StageChain, out: Path, progress: ProgressFn | None = None
+    input_file: InputFile,
+    segment: Segment,
+    reader_config: ReaderConfig,
+    chain: StageChain,
+    out: Path,
+    progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
     """Local engine: write this input's parts under `out` and commit them with its stats."""
-    writer = ShardWriter(out, input_file.shard_id, chain.doc_schema)
+    writer = ShardWriter(out, input_file.shard_id, chain.doc_schema, segment.name, segment.documents_dir)
     stats: dict[str, Any] = {}
     try:
-        for item in process_stream(input_file, recipe, chain, progress):
+        for item in process_stream(input_file, reader_config, chain, progress):
             if item.kind == "documents":
                 writer.write_documents(item.batch)
             elif item.kind == "rejected":

@@ -31,8 +31,9 @@ import pyarrow as pa
 from pipeline.chain import StageChain, conform
 from pipeline.inputs import InputFile
 from pipeline.output import PARQUET_OPTIONS, shard_stats_path, write_json_atomic
-from pipeline.recipe import Recipe
+from pipeline.plan import Segment
 from pipeline.shard import process_stream
+from pipeline.warc import ReaderConfig
 
 KIND, SHARD, STATS = "_kind", "_shard", "_stats"
 DEFAULT_CONF = {
@@ -44,7 +45,7 @@ DEFAULT_CONF = {
 }
 FILES_PER_WAVE = 256  # inputs committed together; also the granularity of --resume on Spark
 
-_chains: dict[str, StageChain] = {}  # per Python worker: recipe fingerprint -> loaded stage chain
+_chains: dict[str, StageChain] = {}  # per Python worker: segment key -> loaded stage chain
 
 
 def wide_schema(chain: StageChain) -> pa.Schema:
@@ -73,17 +74,26 @@ def _stats_row(schema: pa.Schema, shard: str, stats: dict[str, Any]) -> pa.Recor
     return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
-def process_partition(batches: Iterator[pa.RecordBatch], recipe: Recipe) -> Iterator[pa.RecordBatch]:
-    """The mapInArrow function: input rows are (path, shard); runs in executor Python workers."""
-    chain = _chains.get(recipe.fingerprint())
+def _segment_key(segment: Segment) -> str:
+    described = [stage.describe() for stage in segment.prior + segment.stages]
+    workdirs = [getattr(stage, "workdir", None) for stage in segment.stages]
+    return hashlib.sha1(json.dumps([described, workdirs], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def process_partition(
+    batches: Iterator[pa.RecordBatch], segment: Segment, reader_config: ReaderConfig
+) -> Iterator[pa.RecordBatch]:
+    """The mapInArrow function: input rows are (path, shard, format); runs in executor Python workers."""
+    key = _segment_key(segment)
+    chain = _chains.get(key)
     if chain is None:
-        chain = _chains[recipe.fingerprint()] = StageChain(recipe.stages)
+        chain = _chains[key] = StageChain(segment.stages, segment.prior)
     schema = wide_schema(chain)
     for batch in batches:
-        for path, shard in zip(batch.column("path").to_pylist(), batch.column("shard").to_pylist()):
-            input_file = InputFile(path)
+        for path, shard, fmt in zip(*(batch.column(c).to_pylist() for c in ("path", "shard", "format"))):
+            input_file = InputFile(path, shard=shard, format=fmt)
             try:
-                for item in process_stream(input_file, recipe, chain):
+                for item in process_stream(input_file, reader_config, chain):
                     if item.kind == "stats":
                         yield _stats_row(schema, shard, item.stats)
                     elif item.batch.num_rows:
@@ -133,7 +143,9 @@ def _apply_commit(out: Path, staging: Path) -> None:
             (out / dst).parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / src, out / dst)
     for shard, stats in commit["shards"].items():
-        write_json_atomic(shard_stats_path(out, shard), stats)
+        marker = shard_stats_path(out, commit["segment"], shard)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(marker, stats)
     shutil.rmtree(staging)
 
 
@@ -148,7 +160,8 @@ def _wave_id(wave: list[InputFile]) -> str:
 
 def run_wave(
     spark: Any,
-    recipe: Recipe,
+    segment: Segment,
+    reader_config: ReaderConfig,
     wave: list[InputFile],
     out: Path,
     on_file_done: Callable[[str, dict[str, Any] | None, str | None], None],
@@ -157,21 +170,22 @@ def run_wave(
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    chain = StageChain(recipe.stages)
+    chain = StageChain(segment.stages, segment.prior)
     schema = wide_schema(chain)
-    wave_id = _wave_id(wave)
+    wave_id = f"{segment.name}-{_wave_id(wave)}"
     staging = out / "_staging" / wave_id
-    rows = [(f.path, f.shard_id) for f in wave]
-    inputs = spark.sparkContext.parallelize(rows, len(rows)).toDF("path string, shard string")
-    mapped = inputs.mapInArrow(partial(process_partition, recipe=recipe), from_arrow_schema(schema))
+    rows = [(f.path, f.shard_id, f.format) for f in wave]
+    inputs = spark.sparkContext.parallelize(rows, len(rows)).toDF("path string, shard string, format string")
+    function = partial(process_partition, segment=segment, reader_config=reader_config)
+    mapped = inputs.mapInArrow(function, from_arrow_schema(schema))
     mapped = mapped.persist(StorageLevel.DISK_ONLY)
     try:
         stats_rows = mapped.filter(F.col(KIND) == "stats").select(SHARD, STATS).collect()
         shard_stats = {row[SHARD]: json.loads(row[STATS]) for row in stats_rows}
         good = sorted(s for s, st in shard_stats.items() if "traceback" not in st)
         kept_rows = mapped.filter(F.col(SHARD).isin(good))
-        targets = [("documents", chain.doc_schema, F.col(KIND) == "documents")]
-        for stage, rejected_schema in zip(recipe.stages, chain.rejected_schemas):
+        targets = [(segment.documents_dir, chain.doc_schema, F.col(KIND) == "documents")]
+        for stage, rejected_schema in zip(segment.stages, chain.rejected_schemas):
             dropped = sum(
                 sum(d["dropped"].values())
                 for s in good
@@ -190,9 +204,8 @@ def run_wave(
             moves += [
                 (f"{sub}/{name}", f"{sub}/part-{wave_id}-{i:05d}.parquet") for i, name in enumerate(parts)
             ]
-        write_json_atomic(
-            staging / "commit.json", {"moves": moves, "shards": {s: shard_stats[s] for s in good}}
-        )
+        commit = {"segment": segment.name, "moves": moves, "shards": {s: shard_stats[s] for s in good}}
+        write_json_atomic(staging / "commit.json", commit)
         _apply_commit(out, staging)
         _remove_if_empty(out / "_staging")
     finally:
@@ -203,21 +216,18 @@ def run_wave(
 
 
 def run_spark(
-    recipe: Recipe,
+    spark: Any,
+    segment: Segment,
+    reader_config: ReaderConfig,
     inputs: list[InputFile],
     out: Path,
-    master: str | None,
     on_file_done: Callable[[str, dict[str, Any] | None, str | None], None],
-    conf: dict[str, str] | None = None,
     files_per_wave: int = FILES_PER_WAVE,
 ) -> None:
+    """Run one recipe segment over `inputs` (already filtered for --resume)."""
     if "://" in str(out) and not str(out).startswith("file://"):
         raise ValueError(
             "the Spark engine writes to a local or shared filesystem path (as mounted on all nodes)"
         )
-    recover_staging(out)
-    if not inputs:
-        return
-    spark = get_session(master, conf)
     for start in range(0, len(inputs), files_per_wave):
-        run_wave(spark, recipe, inputs[start : start + files_per_wave], out, on_file_done)
+        run_wave(spark, segment, reader_config, inputs[start : start + files_per_wave], out, on_file_done)

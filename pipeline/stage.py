@@ -75,6 +75,10 @@ class Stage:
         """Annotation columns this stage appends to kept documents (they travel to documents/)."""
         return []
 
+    def rejected_fields(self) -> list[pa.Field]:
+        """Extra columns of this stage's rejected rows (e.g. dedup's `duplicate_of`)."""
+        return []
+
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, **dataclasses.asdict(self.config)}
 
@@ -85,6 +89,29 @@ class Stage:
         for key in getattr(self, "_unpicklable", ()):
             state.pop(key, None)
         return state
+
+
+class GlobalStage(Stage):
+    """A stage that must see every document before it can judge one (deduplication).
+
+    It runs in two steps: `analyze` reads all documents that reached it (the parts written by the
+    stages before it) and writes its decisions into `workdir`; then `process` is an ordinary batch
+    stage that applies those decisions, on the local engine and on Spark alike.
+    """
+
+    is_global: ClassVar[bool] = True
+
+    def __init__(self, config: Any = None) -> None:
+        super().__init__(config)
+        self.workdir: str | None = None  # set by the runner before the apply step
+
+    def analyze(self, parts: list[str], workdir: str) -> dict[str, Any]:
+        """Local engine: read `parts` (Parquet files of documents), write decisions; return stats."""
+        raise NotImplementedError
+
+    def analyze_spark(self, spark: Any, parts: list[str], workdir: str) -> dict[str, Any]:
+        """Spark engine: the same decisions computed with Spark DataFrames."""
+        raise NotImplementedError
 
 
 def rejection_columns(reasons: Sequence[Rejection]) -> tuple[pa.Array, pa.Array]:

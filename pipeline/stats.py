@@ -76,19 +76,26 @@ def merge_records(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-def merge_shard_stats(shards: list[dict[str, Any]], stage_names: list[str]) -> dict[str, Any]:
-    """Combine per-input-file stats (in input order) into the run's stats.json body."""
+def merge_shard_stats(segments: list[list[dict[str, Any]]], stage_names: list[str]) -> dict[str, Any]:
+    """Combine per-input-file stats into the run's stats.json body.
+
+    `segments[k]` holds the per-shard stats of recipe segment k (segment 0 read the WARC records;
+    later ones applied a global stage's decisions); the last segment's survivors are the final documents.
+    """
     stages = {name: StageStats(name) for name in stage_names}
-    for shard in shards:
-        for stage in shard["stages"]:
-            stages[stage["name"]].merge(StageStats.from_dict(stage))
-    records = merge_records([shard["records"] for shard in shards])
+    for shards in segments:
+        for shard in shards:
+            for stage in shard["stages"]:
+                stages[stage["name"]].merge(StageStats.from_dict(stage))
+    first = segments[0] if segments else []
+    records = merge_records([shard["records"] for shard in first])
+    last = segments[-1] if segments else []
     return {
         "records": records,
         "stages": [stages[name].to_dict() for name in stage_names],
-        "final_documents": sum(shard["final_documents"] for shard in shards),
-        "input_files": len(shards),
-        "input_errors": [e for e in records["errors"]],
+        "final_documents": sum(shard["final_documents"] for shard in last),
+        "input_files": len(first),
+        "input_errors": list(records["errors"]),
     }
 
 

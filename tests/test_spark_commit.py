@@ -18,7 +18,7 @@ def test_committed_wave_is_rolled_forward_and_uncommitted_one_dropped(tmp_path):
         ["documents/part-00001-y.parquet", "documents/part-wave1-00001.parquet"],
     ]
     (done / "commit.json").write_text(
-        json.dumps({"moves": moves, "shards": {"in1-abc": {"final_documents": 1}}})
+        json.dumps({"segment": "s0", "moves": moves, "shards": {"in1-abc": {"final_documents": 1}}})
     )
     half = out / "_staging" / "wave2"
     (half / "documents").mkdir(parents=True)
@@ -31,5 +31,5 @@ def test_committed_wave_is_rolled_forward_and_uncommitted_one_dropped(tmp_path):
         "part-wave1-00001.parquet",
     ]
     assert (out / "documents" / "part-wave1-00000.parquet").read_bytes() == b"A"
-    assert json.loads((out / "_shards" / "in1-abc.json").read_text()) == {"final_documents": 1}
+    assert json.loads((out / "_shards" / "s0" / "in1-abc.json").read_text()) == {"final_documents": 1}
     assert not (out / "_staging").exists()
