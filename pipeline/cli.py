@@ -97,6 +97,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--json", action="store_true", help="print stats.json instead of the summary table")
 
+    dedup = sub.add_parser(
+        "dedup",
+        help="exact + MinHash dedup of an existing documents/ directory (recipe `dedup`)",
+        description="Deduplicate the documents of an earlier run: `curate run --recipe dedup` over Parquet inputs.",
+    )
+    dedup.add_argument("--input", nargs="+", required=True, metavar="PATH", help="documents/ directories or parts")
+    dedup.add_argument("--output", required=True, type=Path, metavar="DIR")
+    dedup.add_argument("--recipe", default="dedup", help="a recipe of dedup stages (default: dedup)")
+    dedup.add_argument("--engine", choices=["local", "spark"], default="local")
+    dedup.add_argument("--master", default=None)
+    dedup.add_argument("--workers", type=int, default=None)
+    dedup.add_argument("--resume", action="store_true")
+    dedup.add_argument("--overwrite", action="store_true")
+    dedup.add_argument("--set", action="append", default=[], metavar="STAGE.PARAM=VALUE")
+    dedup.add_argument("--no-progress", action="store_true")
+    dedup.add_argument("--json", action="store_true")
+
     report = sub.add_parser("report", help="(re)build DIR/report.html from DIR/stats.json and samples")
     report.add_argument("dir", type=Path, metavar="DIR")
 
@@ -181,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
+            return cmd_run(args)
+        if args.command == "dedup":
+            args.limit, args.paths_prefix, args.benchmarks = None, None, []
             return cmd_run(args)
         if args.command == "report":
             from pipeline.report import build_report

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".wat", ".wat.gz")
+PARQUET_SUFFIX = ".parquet"  # documents written by `curate run` (DIR/documents/), e.g. for `curate dedup`
+INPUT_SUFFIXES = (*WARC_SUFFIXES, PARQUET_SUFFIX)
 LISTING_SUFFIXES = (".paths", ".paths.gz")
 REMOTE_SCHEMES = (
     "s3://",
@@ -83,7 +85,11 @@ def _files_in_directory(directory: str) -> list[str]:
     found = []
     for root, dirs, files in os.walk(directory):
         dirs.sort()
-        found.extend(os.path.join(root, name) for name in sorted(files) if name.endswith(WARC_SUFFIXES))
+        found.extend(
+            os.path.join(root, name)
+            for name in sorted(files)
+            if name.endswith(INPUT_SUFFIXES) and not name.startswith((".", "_"))
+        )
     return found
 
 
@@ -110,7 +116,7 @@ def expand_inputs(paths: list[str], paths_prefix: str | None = None) -> list[Inp
             found = _files_in_directory(path)
             if not found:
                 raise InputError(
-                    f"input directory holds no WARC/WET files ({', '.join(WARC_SUFFIXES)}): {raw}"
+                    f"input directory holds no WARC/WET/Parquet files ({', '.join(INPUT_SUFFIXES)}): {raw}"
                 )
             files.extend(found)
         elif os.path.exists(path):
@@ -122,4 +128,4 @@ def expand_inputs(paths: list[str], paths_prefix: str | None = None) -> list[Inp
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise InputError(f"input file not found: {missing[0]}{more}")
     unique = list(dict.fromkeys(files))  # keep order, drop repeats
-    return [InputFile(f) for f in unique]
+    return [InputFile(f, format="parquet" if f.endswith(PARQUET_SUFFIX) else "warc") for f in unique]

@@ -17,6 +17,8 @@ STAGE_MODULES = [
     "filters.gopher",
     "filters.c4",
     "filters.fineweb_quality",
+    "filters.dedup",
+    "filters.pii",
 ]
 
 _REGISTRY: dict[str, type[Stage]] = {}

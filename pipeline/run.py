@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,9 @@ def _analysis(out: Path, segment: Segment, parts: list[InputFile], engine: Any) 
     for stale in (out / "_shards").glob("s*"):
         if int(stale.name[1:]) >= segment.index:
             shutil.rmtree(stale)
+    started = time.perf_counter()
     stats = engine.analyze(stage, [p.path for p in parts], str(workdir))
+    stats["seconds"] = round(time.perf_counter() - started, 4)
     write_json_atomic(done_path, {"parts": part_names, "stats": stats})
     stage.workdir = str(workdir)
 

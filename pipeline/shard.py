@@ -34,7 +34,8 @@ class ShardOutput:
 
 
 class PartReader:
-    """Reads a Parquet part of documents written by an earlier segment (no records to count)."""
+    """Reads a Parquet file of documents: a part written by an earlier segment, or a `documents/`
+    part given as input (`curate dedup`); each row counts as a record read and a document."""
 
     def __init__(self, path: str, config: ReaderConfig) -> None:
         self.path = path
@@ -42,7 +43,10 @@ class PartReader:
         self.stats = ReadStats()
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        yield from pq.ParquetFile(self.path).iter_batches(batch_size=self.config.batch_size)
+        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.config.batch_size):
+            self.stats.read += batch.num_rows
+            self.stats.documents += batch.num_rows
+            yield batch
 
 
 def open_reader(input_file: InputFile, config: ReaderConfig) -> WarcReader | PartReader:

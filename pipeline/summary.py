@@ -19,7 +19,8 @@ def format_summary(stats: dict[str, Any]) -> str:
     lines.append("-" * len(header))
     for stage in stats["stages"]:
         dropped = sum(stage["dropped"].values())
-        rate = f"{stage['in'] / stage['seconds']:8.0f}" if stage["seconds"] > 0 else "       -"
+        seconds = stage["seconds"] + stage.get("analysis", {}).get("seconds", 0.0)  # dedup: analysis + apply
+        rate = f"{stage['in'] / seconds:8.0f}" if seconds > 0 else "       -"
         top = sorted(stage["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         reasons = ", ".join(f"{reason} {n}" for reason, n in top)
         lines.append(

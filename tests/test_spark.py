@@ -53,6 +53,7 @@ def comparable_stats(out: Path) -> dict:
     stats = json.loads((out / "stats.json").read_text())
     for stage in stats["stages"]:
         stage.pop("seconds")
+        stage.get("analysis", {}).pop("seconds", None)
     for key in ("engine", "failed_inputs"):
         stats.pop(key)
     return stats
@@ -266,3 +267,28 @@ def test_spark_submit_to_a_standalone_cluster(tmp_path):
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
+
+
+def test_spark_dedup_analysis_matches_local(tmp_path):
+    from pipeline.spark import get_session
+    from tests.test_dedup import MinhashDedup, article, run_stage, write_parts
+
+    base = article(1)
+    chain = [base, base[:20] + article(2)[:4], base[:20] + article(2)[:4][::-1], article(3), article(3)[:23]]
+    docs = [{"id": f"c{i}", "url": f"http://c/{i}", "text": "\n".join(t)} for i, t in enumerate(chain)]
+    docs += [{"id": f"u{i}", "url": f"http://u/{i}", "text": "\n".join(article(50 + i))} for i in range(6)]
+    parts = write_parts(tmp_path, docs, per_part=3)
+    local_stats, local = run_stage(MinhashDedup(), parts, tmp_path / "local")
+    spark_stage = MinhashDedup()
+    (tmp_path / "spark").mkdir()
+    spark_stats = spark_stage.analyze_spark(get_session(MASTER), parts, str(tmp_path / "spark"))
+    spark_stage.workdir = str(tmp_path / "spark")
+    spark_stage.ensure_setup()
+    spark = {}
+    for part in parts:
+        out = spark_stage.process(__import__("pyarrow.parquet").parquet.read_table(part).to_batches()[0])
+        spark.update({r["id"]: ("kept", None) for r in out.kept.to_pylist()})
+        spark.update({r["id"]: (r["reason"], r["duplicate_of"]) for r in out.rejected.to_pylist()})
+    assert local_stats["duplicates"] >= 2
+    assert spark == local
+    assert spark_stats == local_stats

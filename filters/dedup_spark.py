@@ -1,0 +1,135 @@
+"""Deduplication analysis on Spark DataFrames: the same decisions as `filters.dedup` computes locally.
+
+Bucket keys come from the stage's own `_keys` (inside `mapInArrow`), one row per (document, band);
+documents sharing a bucket are linked to the bucket's smallest order key; connected components are
+found by iterated min-label propagation (each round joins every node with its neighbours' labels,
+until no label changes), with lineage cut every round. The label of a component is its smallest
+order key, which is the surviving document; no graphframes jar is needed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    from filters.dedup import DuplicateRemover
+
+MAX_ROUNDS = 200
+KEY_SCHEMA = pa.schema(
+    [("key", pa.string()), ("id", pa.string()), ("url", pa.string()), ("hi", pa.int64()), ("lo", pa.int64())]
+)
+
+
+def _bucket_rows(batches: Any, stage: DuplicateRemover) -> Any:
+    for batch in batches:
+        hi, lo, valid = stage._keys(batch)
+        order = np.array(stage.order_keys(batch), dtype=object)
+        ids = np.array(batch.column("id").to_pylist(), dtype=object)
+        urls = np.array(batch.column("url").to_pylist(), dtype=object)
+        bands = hi.shape[1]
+        rows = np.repeat(np.flatnonzero(valid), bands)
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array(order[rows], pa.string()),
+                pa.array(ids[rows], pa.string()),
+                pa.array(urls[rows], pa.string()),
+                pa.array(hi[valid].ravel().view(np.int64)),
+                pa.array(lo[valid].ravel().view(np.int64)),
+            ],
+            schema=KEY_SCHEMA,
+        )
+
+
+def connected_components(edges: Any) -> Any:
+    """edges(src, dst) -> labels(node, label): label = the smallest node of the node's component."""
+    from pyspark.sql import functions as F
+
+    both = edges.select("src", "dst").union(
+        edges.select(F.col("dst").alias("src"), F.col("src").alias("dst"))
+    )
+    both = both.distinct().localCheckpoint()
+    labels = both.groupBy("src").agg(F.least(F.min("dst"), F.first("src")).alias("label"))
+    labels = labels.withColumnRenamed("src", "node").localCheckpoint()
+    for _ in range(MAX_ROUNDS):
+        neighbour = (
+            both.join(labels, both.dst == labels.node).groupBy("src").agg(F.min("label").alias("seen"))
+        )
+        updated = labels.join(neighbour, labels.node == neighbour.src, "left").select(
+            "node", F.least("label", F.coalesce("seen", "label")).alias("label")
+        )
+        # pointer jumping: adopt the label of one's label (halves the rounds on long chains)
+        jumped = (
+            updated.alias("u")
+            .join(updated.alias("v"), F.col("u.label") == F.col("v.node"), "left")
+            .select(
+                F.col("u.node").alias("node"),
+                F.least("u.label", F.coalesce("v.label", "u.label")).alias("label"),
+            )
+            .localCheckpoint()
+        )
+        changed = jumped.join(labels, "node").where(jumped.label != labels.label).limit(1).count()
+        labels = jumped
+        if changed == 0:
+            return labels
+    raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")
+
+
+def analyze_with_spark(stage: DuplicateRemover, spark: Any, parts: list[str], workdir: str) -> dict[str, Any]:
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    from filters.dedup import DECISIONS, SAMPLE_CLUSTERS
+
+    columns = ["id", "url", "text", "warc_date", "source_file"]
+    documents = spark.read.parquet(*parts).select(*columns)
+    n_docs = documents.count()
+    keyed = documents.mapInArrow(
+        partial(_bucket_rows, stage=stage), from_arrow_schema(KEY_SCHEMA)
+    ).localCheckpoint()
+    roots = keyed.groupBy("hi", "lo").agg(F.min("key").alias("root"), F.count("*").alias("n")).where("n > 1")
+    edges = keyed.join(roots, ["hi", "lo"]).where(F.col("key") != F.col("root"))
+    edges = edges.select(F.col("key").alias("src"), F.col("root").alias("dst")).distinct()
+    labels = connected_components(edges)
+    names = keyed.select("key", "id", "url").distinct()
+    sizes = labels.groupBy("label").agg(F.count("*").alias("cluster_size"))
+    members = labels.join(sizes, "label").join(names, labels.node == names.key)
+    kept = names.select(
+        F.col("key").alias("label"), F.col("id").alias("duplicate_of"), F.col("url").alias("kept_url")
+    )
+    members = members.join(kept, "label").localCheckpoint()
+    duplicates = members.where(F.col("node") != F.col("label"))
+    duplicates.select("id", "duplicate_of", "cluster_size").orderBy("id").coalesce(1).write.mode(
+        "overwrite"
+    ).parquet(f"{workdir}/{DECISIONS}")
+    histogram = {
+        str(r["cluster_size"]): r["count"]
+        for r in sizes.groupBy("cluster_size").count().orderBy("cluster_size").collect()
+    }
+    top = (
+        sizes.join(kept, "label")
+        .orderBy(F.desc("cluster_size"), "duplicate_of")
+        .limit(SAMPLE_CLUSTERS)
+        .collect()
+    )
+    samples = []
+    for row in top:
+        dups = members.where((F.col("label") == row["label"]) & (F.col("node") != row["label"]))
+        dups = dups.orderBy("node").limit(5).select("id", "url").collect()
+        samples.append(
+            {
+                "size": row["cluster_size"],
+                "kept": {"id": row["duplicate_of"], "url": row["kept_url"]},
+                "duplicates": [{"id": d["id"], "url": d["url"]} for d in dups],
+            }
+        )
+    return {
+        "documents": n_docs,
+        "duplicates": duplicates.count(),
+        "clusters": sizes.count(),
+        "cluster_sizes": histogram,
+        "sample_clusters": samples,
+    }
