@@ -23,7 +23,9 @@ import ipaddress
 import json
 import random
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 # -- value makers: each returns the planted string -------------------------------------------------
@@ -372,6 +374,60 @@ def generate(n: int, seed: int = 0) -> list[dict[str, Any]]:
     """`n` labelled records; the same (n, seed) always gives the same records."""
     rng = random.Random(f"curate-pii-sample:{seed}")
     return [make_record(rng) for _ in range(n)]
+
+
+# -- scoring ---------------------------------------------------------------------------------------
+def load_presidio_research(path: str | Path) -> list[dict[str, Any]]:
+    """presidio-research's synth_dataset_v2.json as records in our format (text, spans)."""
+    records = json.loads(Path(path).read_text())
+    return [
+        {
+            "text": r["full_text"],
+            "spans": [
+                {
+                    "entity_type": s["entity_type"],
+                    "start": s["start_position"],
+                    "end": s["end_position"],
+                    "value": s["entity_value"],
+                }
+                for s in r["spans"]
+            ],
+        }
+        for r in records
+    ]
+
+
+def score_spans(
+    gold: Sequence[Sequence[dict[str, Any]]],
+    predicted: Sequence[Sequence[dict[str, Any]]],
+    entities: Sequence[str],
+) -> dict[str, dict[str, float]]:
+    """Span-level recall and precision per entity type (and "ALL"), one list of spans per document.
+
+    A gold span is found when a predicted span of the same type overlaps it; a predicted span is
+    right when it overlaps a gold span of its type. Overlap rather than exact offsets: what matters
+    for scrubbing is that the value is gone, and libraries differ on including `+1-` or `(0)`."""
+    counts = {e: Counter() for e in (*entities, "ALL")}
+    for gold_spans, pred_spans in zip(gold, predicted):
+        for entity in entities:
+            g = [s for s in gold_spans if s["entity_type"] == entity]
+            p = [s for s in pred_spans if s["entity_type"] == entity]
+            found = sum(any(_overlap(a, b) for b in p) for a in g)
+            right = sum(any(_overlap(a, b) for b in g) for a in p)
+            for key in (entity, "ALL"):
+                counts[key].update(gold=len(g), predicted=len(p), found=found, right=right)
+    return {
+        e: {
+            **c,
+            "recall": c["found"] / c["gold"] if c["gold"] else 1.0,
+            "precision": c["right"] / c["predicted"] if c["predicted"] else 1.0,
+        }
+        for e, c in counts.items()
+    }
+
+
+def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a["start"] < b["end"] and b["start"] < a["end"]
 
 
 def main(argv: list[str] | None = None) -> int:
