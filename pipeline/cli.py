@@ -102,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="exact + MinHash dedup of an existing documents/ directory (recipe `dedup`)",
         description="Deduplicate the documents of an earlier run: `curate run --recipe dedup` over Parquet inputs.",
     )
-    dedup.add_argument("--input", nargs="+", required=True, metavar="PATH", help="documents/ directories or parts")
+    dedup.add_argument(
+        "--input", nargs="+", required=True, metavar="PATH", help="documents/ directories or parts"
+    )
     dedup.add_argument("--output", required=True, type=Path, metavar="DIR")
     dedup.add_argument("--recipe", default="dedup", help="a recipe of dedup stages (default: dedup)")
     dedup.add_argument("--engine", choices=["local", "spark"], default="local")
@@ -126,12 +128,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pipeline.run import RunOptions, run
     from pipeline.summary import format_summary
 
-    if args.benchmarks:
-        print(
-            "curate: error: --benchmarks needs the decontamination stage, not in this build yet",
-            file=sys.stderr,
-        )
-        return 2
     options = RunOptions(
         recipe=args.recipe,
         inputs=args.input,
@@ -143,6 +139,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         resume=args.resume,
         overwrite=args.overwrite,
         paths_prefix=args.paths_prefix,
+        benchmarks=args.benchmarks,
         stage_options=_parse_set(args.set),
         progress=not args.no_progress,
     )

@@ -19,6 +19,7 @@ STAGE_MODULES = [
     "filters.fineweb_quality",
     "filters.dedup",
     "filters.pii",
+    "filters.decontam",
 ]
 
 _REGISTRY: dict[str, type[Stage]] = {}

@@ -36,6 +36,7 @@ class RunOptions:
     resume: bool = False
     overwrite: bool = False
     paths_prefix: str | None = None
+    benchmarks: list[str] = field(default_factory=list)  # extra decontamination benchmark files
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: bool = True
 
@@ -56,7 +57,31 @@ def build_recipe(options: RunOptions) -> Recipe:
         if options.limit < 1:
             raise ValueError("--limit must be at least 1")
         recipe.reader = dataclasses.replace(recipe.reader, limit=options.limit)
+    if options.benchmarks:
+        try:
+            stage = recipe.stage("decontamination")
+        except KeyError:
+            raise ValueError(
+                f"--benchmarks needs a recipe with the decontamination stage ({recipe.name} has none)"
+            ) from None
+        missing = [b for b in options.benchmarks if not Path(b).is_file()]
+        if missing:
+            raise ValueError(f"--benchmarks: file not found: {missing[0]}")
+        stage.config.benchmarks = [*stage.config.benchmarks, *options.benchmarks]
     return recipe
+
+
+def _prepare(out: Path, segment: Segment) -> None:
+    """Stages with a `prepare` step (decontamination's n-gram set) build it once, on the driver."""
+    for stage in segment.stages:
+        prepare = getattr(stage, "prepare", None)
+        if prepare is None:
+            continue
+        workdir = out / "_work" / stage.name
+        started = time.perf_counter()
+        stats = prepare(str(workdir))
+        stats["seconds"] = round(time.perf_counter() - started, 4)
+        write_json_atomic(workdir / "prepare.json", stats)
 
 
 def segment_parts(out: Path, segment: Segment) -> list[InputFile]:
@@ -161,6 +186,7 @@ def run(options: RunOptions) -> RunResult:
         segment_inputs = inputs if segment.index == 0 else segment_parts(out, segment)
         if segment.global_stage is not None:
             _analysis(out, segment, segment_inputs, engine)
+        _prepare(out, segment)
         done = finished_shards(out, segment.name) if options.resume else set()
         pending = [f for f in segment_inputs if f.shard_id not in done]
         if segment.index == 0:
@@ -225,6 +251,9 @@ def collect_stats(out: Path, recipe: Recipe, inputs: list[InputFile]) -> dict[st
         analysis = out / "_work" / stage["name"] / "analysis.json"
         if analysis.exists():
             stage["analysis"] = json.loads(analysis.read_text())["stats"]
+        prepared = out / "_work" / stage["name"] / "prepare.json"
+        if prepared.exists():
+            stage["prepare"] = json.loads(prepared.read_text())
     stats = {"recipe": recipe.name, "fingerprint": recipe.fingerprint(), **merged}
     stats["accounting_ok"] = not accounting_problems(stats)
     return stats
