@@ -239,7 +239,7 @@ def test_killed_run_leaves_no_half_file_and_resume_completes_it(tmp_path):
     ]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while time.time() < deadline and not list((tmp_path / "killed" / "_shards").glob("*.json")):
+    while time.time() < deadline and not list((tmp_path / "killed" / "_shards").glob("*/*.json")):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
