@@ -76,47 +76,16 @@ def assert_same_outputs(a: Path, b: Path) -> None:
 
 
 def test_spark_and_local_engines_give_the_same_outputs(tmp_path, shared_data):
-    sources = inputs(shared_data)
-    assert (
-        run("--recipe", "fineweb", "--input", *sources, "--output", str(tmp_path / "local"), "--workers", "2")
-        == 0
-    )
-    assert (
-        run(
-            "--recipe",
-            "fineweb",
-            "--input",
-            *sources,
-            "--output",
-            str(tmp_path / "spark"),
-            "--engine",
-            "spark",
-            "--master",
-            MASTER,
-        )
-        == 0
-    )
+    common = ["--recipe", "fineweb", "--input", *inputs(shared_data)]
+    spark = [*common, "--output", str(tmp_path / "spark"), "--engine", "spark", "--master", MASTER]
+    assert run(*common, "--output", str(tmp_path / "local"), "--workers", "2") == 0
+    assert run(*spark) == 0
     check_layout_and_accounting(tmp_path / "spark")
     assert len(rows(tmp_path / "spark" / "documents")) > 10
     assert_same_outputs(tmp_path / "local", tmp_path / "spark")
     assert not (tmp_path / "spark" / "_staging").exists()
     # rerun with --resume: everything is committed, nothing is redone or duplicated
-    assert (
-        run(
-            "--recipe",
-            "fineweb",
-            "--input",
-            *sources,
-            "--output",
-            str(tmp_path / "spark"),
-            "--engine",
-            "spark",
-            "--master",
-            MASTER,
-            "--resume",
-        )
-        == 0
-    )
+    assert run(*spark, "--resume") == 0
     assert_same_outputs(tmp_path / "local", tmp_path / "spark")
 
 
