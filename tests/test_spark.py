@@ -53,7 +53,8 @@ def comparable_stats(out: Path) -> dict:
     stats = json.loads((out / "stats.json").read_text())
     for stage in stats["stages"]:
         stage.pop("seconds")
-        stage.get("analysis", {}).pop("seconds", None)
+        for timed in ("analysis", "prepare"):
+            stage.get(timed, {}).pop("seconds", None)
     for key in ("engine", "failed_inputs"):
         stats.pop(key)
     return stats
