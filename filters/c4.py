@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from filters.text import count_sentences
 from pipeline.registry import register
-from pipeline.stage import Document, DocumentFilter, Rejection
+from pipeline.stage import Document, DocumentFilter, Rejection, Signal
 
 # Wikipedia-style citation marks (datatrove's CITATION_REGEX; note "[]" matches too).
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -66,6 +66,18 @@ class C4Quality(DocumentFilter):
 
     name = "c4_quality"
     Config = C4QualityConfig
+    # Observed for pages that reach the sentence rule (not those dropped for lorem ipsum or "{").
+    signals = (
+        Signal(
+            "sentences",
+            1,
+            10_000,
+            bins=40,
+            log=True,
+            thresholds=("min_num_sentences",),
+            label="sentences kept",
+        ),
+    )
 
     def __init__(self, config: C4QualityConfig | None = None) -> None:
         super().__init__(config)
@@ -124,6 +136,8 @@ class C4Quality(DocumentFilter):
         self._count(seen, len(kept), removed)
         if verdict is not None:
             return verdict
+        if cfg.min_num_sentences != -1:
+            self.observe("sentences", sentences)
         if sentences < cfg.min_num_sentences:
             return Rejection(f"{self.name}:too_few_sentences", sentences)
         doc.text = "\n".join(kept).strip()

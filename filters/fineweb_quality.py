@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from filters.text import TERMINAL_PUNCTUATION, TextStats, analyze, find_duplicates
 from pipeline.registry import register
-from pipeline.stage import Document, DocumentFilter, Rejection
+from pipeline.stage import Document, DocumentFilter, Rejection, Signal
 
 
 @dataclass
@@ -49,6 +49,23 @@ class FineWebQuality(DocumentFilter):
 
     name = "fineweb_quality"
     Config = FineWebQualityConfig
+    signals = (
+        Signal("line_punct_frac", 0, 1, thresholds=("line_punct_thr",), label="lines ending in punctuation"),
+        Signal("short_line_frac", 0, 1, thresholds=("short_line_thr",), label="short lines / lines"),
+        # Mostly 0 (counted below the axis); the 1% threshold needs a log axis to be seen.
+        Signal(
+            "dup_line_char_frac",
+            1e-4,
+            1,
+            bins=40,
+            log=True,
+            thresholds=("char_duplicates_ratio",),
+            label="chars in duplicated lines",
+        ),
+        Signal(
+            "newline_word_ratio", 0, 1.5, bins=60, thresholds=("new_line_ratio",), label="newlines per word"
+        ),
+    )
 
     def __init__(self, config: FineWebQualityConfig | None = None) -> None:
         super().__init__(config)
@@ -65,20 +82,27 @@ class FineWebQuality(DocumentFilter):
         lines = stats.nonblank_lines()
         if not lines:
             return Rejection(f"{self.name}:empty")
-        ratio = self._punct_lines(lines) / len(lines)
-        if ratio < cfg.line_punct_thr and not (ratio == 0 and cfg.line_punct_exclude_zero):
-            return Rejection(f"{self.name}:line_punct_frac", ratio)
+        # All four signals first (observed for every judged text), then the rules in the reference's order.
+        punct = self._punct_lines(lines) / len(lines)
         limit = cfg.short_line_length
-        ratio = sum(len(line) <= limit for line in lines) / len(lines)
-        if ratio > cfg.short_line_thr:
-            return Rejection(f"{self.name}:short_line_frac", ratio)
+        short = sum(len(line) <= limit for line in lines) / len(lines)
         text = stats.text
-        ratio = find_duplicates(lines).chars / (len(text) - text.count("\n"))
-        if ratio > cfg.char_duplicates_ratio:
-            return Rejection(f"{self.name}:dup_line_char_frac", ratio)
-        ratio = text.count("\n") / stats.n_words
-        if ratio > cfg.new_line_ratio:
-            return Rejection(f"{self.name}:newline_word_ratio", ratio)
+        newlines = text.count("\n")
+        dup_chars = find_duplicates(lines).chars / (len(text) - newlines)
+        n_words = stats.n_words
+        per_word = newlines / n_words if n_words else float("inf")  # no words: the reference divides by 0
+        self.observe("line_punct_frac", punct)
+        self.observe("short_line_frac", short)
+        self.observe("dup_line_char_frac", dup_chars)
+        self.observe("newline_word_ratio", per_word)
+        if punct < cfg.line_punct_thr and not (punct == 0 and cfg.line_punct_exclude_zero):
+            return Rejection(f"{self.name}:line_punct_frac", punct)
+        if short > cfg.short_line_thr:
+            return Rejection(f"{self.name}:short_line_frac", short)
+        if dup_chars > cfg.char_duplicates_ratio:
+            return Rejection(f"{self.name}:dup_line_char_frac", dup_chars)
+        if per_word > cfg.new_line_ratio:
+            return Rejection(f"{self.name}:newline_word_ratio", per_word)
         return None
 
     def _punct_lines(self, lines: list[str]) -> int:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from filters.text import TextStats, analyze
+from filters.text import Duplicates, NgramSignals, TextStats, WordProfile, analyze
 from pipeline.registry import register
-from pipeline.stage import Document, DocumentFilter, Rejection
+from pipeline.stage import Document, DocumentFilter, Rejection, Signal
 
 
 def _check_fraction(name: str, value: float | None) -> None:
@@ -60,6 +60,22 @@ class GopherRepetition(DocumentFilter):
 
     name = "gopher_repetition"
     Config = GopherRepetitionConfig
+    signals = (
+        Signal(
+            "dup_para_frac", 0, 1, thresholds=("dup_para_frac",), label="duplicate paragraphs / paragraphs"
+        ),
+        Signal(
+            "dup_para_char_frac", 0, 1, thresholds=("dup_para_char_frac",), label="chars in dup. paragraphs"
+        ),
+        Signal("dup_line_frac", 0, 1, thresholds=("dup_line_frac",), label="duplicate lines / lines"),
+        Signal("dup_line_char_frac", 0, 1, thresholds=("dup_line_char_frac",), label="chars in dup. lines"),
+        Signal(
+            "top_2_gram_char_frac", 0, 1, thresholds=("top_n_grams[2]",), label="chars in top word 2-gram"
+        ),
+        Signal(
+            "dup_5_gram_char_frac", 0, 1, thresholds=("dup_n_grams[5]",), label="chars in dup. word 5-grams"
+        ),
+    )
 
     def filter(self, doc: Document) -> Rejection | None:
         text = doc.text
@@ -70,18 +86,19 @@ class GopherRepetition(DocumentFilter):
     def check(self, stats: TextStats) -> Rejection | None:
         cfg: GopherRepetitionConfig = self.config
         n_chars = len(stats.text)
-        # Paragraphs first, then lines, then word n-grams: the reference's order (and reasons).
         paras = stats.paragraph_duplicates
+        lines = stats.line_duplicates
+        ngrams = stats.ngram_signals(tuple(cfg.top_n_grams), tuple(cfg.dup_n_grams))
+        self._observe(paras.count / paras.total, paras.chars / n_chars, lines, n_chars, ngrams)
+        # Paragraphs first, then lines, then word n-grams: the reference's order (and reasons).
         if cfg.dup_para_frac and paras.count / paras.total > cfg.dup_para_frac:
             return self._reject("dup_para_frac", paras.count / paras.total)
         if cfg.dup_para_char_frac and paras.chars / n_chars > cfg.dup_para_char_frac:
             return self._reject("dup_para_char_frac", paras.chars / n_chars)
-        lines = stats.line_duplicates
         if cfg.dup_line_frac and lines.count / lines.total > cfg.dup_line_frac:
             return self._reject("dup_line_frac", lines.count / lines.total)
         if cfg.dup_line_char_frac and lines.chars / n_chars > cfg.dup_line_char_frac:
             return self._reject("dup_line_char_frac", lines.chars / n_chars)
-        ngrams = stats.ngram_signals(tuple(cfg.top_n_grams), tuple(cfg.dup_n_grams))
         for n, max_frac in cfg.top_n_grams.items():
             top = ngrams.top[n]
             if top is not None and top / n_chars > max_frac:
@@ -91,6 +108,21 @@ class GopherRepetition(DocumentFilter):
             if repeated / n_chars > max_frac:
                 return self._reject(f"dup_{n}_gram_char_frac", repeated / n_chars)
         return None
+
+    def _observe(
+        self, para_frac: float, para_chars: float, lines: Duplicates, n_chars: int, ngrams: NgramSignals
+    ) -> None:
+        # Every signal of every judged text, even past the rule that rejects it, so the report's
+        # histograms show whole distributions (the text analysis is shared, so this costs little).
+        self.observe("dup_para_frac", para_frac)
+        self.observe("dup_para_char_frac", para_chars)
+        self.observe("dup_line_frac", lines.count / lines.total)
+        self.observe("dup_line_char_frac", lines.chars / n_chars)
+        top = ngrams.top.get(2)
+        if top is not None:
+            self.observe("top_2_gram_char_frac", top / n_chars)
+        if 5 in ngrams.dup:
+            self.observe("dup_5_gram_char_frac", ngrams.dup[5] / n_chars)
 
     def _reject(self, rule: str, value: float) -> Rejection:
         return Rejection(f"{self.name}:{rule}", value)
@@ -131,6 +163,41 @@ class GopherQuality(DocumentFilter):
 
     name = "gopher_quality"
     Config = GopherQualityConfig
+    signals = (
+        Signal(
+            "word_count",
+            1,
+            1e6,
+            bins=60,
+            log=True,
+            thresholds=("min_doc_words", "max_doc_words"),
+            label="words",
+        ),
+        Signal(
+            "avg_word_length",
+            0,
+            20,
+            bins=40,
+            thresholds=("min_avg_word_length", "max_avg_word_length"),
+            label="mean word length (chars)",
+        ),
+        Signal("hash_ratio", 0, 0.5, thresholds=("max_symbol_word_ratio",), label='"#" per word'),
+        Signal("ellipsis_ratio", 0, 0.5, thresholds=("max_symbol_word_ratio",), label='"..." per word'),
+        Signal(
+            "bullet_lines_frac", 0, 1, thresholds=("max_bullet_lines_ratio",), label="bullet lines / lines"
+        ),
+        Signal(
+            "ellipsis_lines_frac",
+            0,
+            1,
+            thresholds=("max_ellipsis_lines_ratio",),
+            label="ellipsis lines / lines",
+        ),
+        Signal("alpha_words_frac", 0, 1, thresholds=("min_alpha_words_ratio",), label="words with a letter"),
+        Signal(
+            "stop_words", 0, 8, bins=8, thresholds=("min_stop_words",), label="distinct stop words present"
+        ),
+    )
 
     def __init__(self, config: GopherQualityConfig | None = None) -> None:
         super().__init__(config)
@@ -142,6 +209,7 @@ class GopherQuality(DocumentFilter):
     def check(self, stats: TextStats) -> Rejection | None:
         cfg: GopherQualityConfig = self.config
         words = stats.word_profile
+        self._observe(stats, words)
         # Word counts exclude tokens made only of punctuation; the ratios below divide by all tokens.
         if cfg.min_doc_words and words.n_content < cfg.min_doc_words:
             return self._reject("word_count", words.n_content)
@@ -184,3 +252,21 @@ class GopherQuality(DocumentFilter):
 
     def _reject(self, rule: str, value: float) -> Rejection:
         return Rejection(f"{self.name}:{rule}", value)
+
+    def _observe(self, stats: TextStats, words: WordProfile) -> None:
+        # Every signal of every judged text (not only up to the rule that rejects it): whole
+        # distributions in the report, for a few counts over the shared analysis.
+        self.observe("word_count", words.n_content)
+        if words.n_content:
+            self.observe("avg_word_length", words.content_chars / words.n_content)
+        if words.n_words:
+            text = stats.text
+            self.observe("hash_ratio", text.count("#") / words.n_words)
+            self.observe("ellipsis_ratio", (text.count("...") + text.count("…")) / words.n_words)
+            self.observe("alpha_words_frac", words.n_alpha / words.n_words)
+        lines = stats.line_shapes
+        if lines.total:
+            self.observe("bullet_lines_frac", lines.bullets / lines.total)
+            self.observe("ellipsis_lines_frac", lines.ellipses / lines.total)
+        if self.config.min_stop_words:
+            self.observe("stop_words", stats.count_present(self._stop_words))

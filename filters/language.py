@@ -23,7 +23,7 @@ import pyarrow as pa
 from classifiers.lid import LanguageIdentifier, locate_model
 from pipeline.registry import register
 from pipeline.schema import DOCUMENT_SCHEMA
-from pipeline.stage import Rejection, Stage, StageOutput, split_batch
+from pipeline.stage import Rejection, Signal, Stage, StageOutput, split_batch
 
 
 @dataclass
@@ -53,6 +53,7 @@ class LanguageConfig:
 class LanguageFilter(Stage):
     name = "language"
     Config = LanguageConfig
+    signals = (Signal("language_score", 0, 1, thresholds=("threshold",), label="top lid.176 label's score"),)
     _unpicklable = ("_lid",)
 
     def setup(self) -> None:
@@ -67,6 +68,7 @@ class LanguageFilter(Stage):
         self.ensure_setup()
         c: LanguageConfig = self.config
         langs, scores = self._lid.predict(batch.column("text").to_pylist())
+        self.observe_many("language_score", scores)
         batch = _set_column(batch, "language", pa.array(langs, type=pa.string()))
         batch = _set_column(batch, "language_score", pa.array(scores, type=pa.float32()))
         wanted = set(c.languages) if c.languages is not None else None

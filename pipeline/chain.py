@@ -72,6 +72,7 @@ class StageChain:
             stage.ensure_setup()
             stage.start_shard()
             stage.counters.clear()
+            stage.reset_signals()
         self.stats = [StageStats(stage.name) for stage in self.stages]
 
     def run(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, list[tuple[str, pa.RecordBatch]]]:
@@ -104,4 +105,5 @@ class StageChain:
     def collect_stats(self) -> list[dict]:
         for stage, stats in zip(self.stages, self.stats):
             stats.counters.update(stage.counters)
+            stats.merge_histograms(stage.histograms)
         return [stats.to_dict() for stats in self.stats]

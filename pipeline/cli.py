@@ -18,6 +18,8 @@ examples:
   curate run --recipe recipes/my.yaml --input warcs/ --output out/x --resume
   curate recipes                      # list the bundled recipes
   curate stages                       # list stages and their parameters
+  curate inspect out/demo --stage gopher_quality --reason word_count
+  curate report out/demo --compare out/other    # differences per stage, out/demo/compare.html
 """
 
 
@@ -118,6 +120,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="(re)build DIR/report.html from DIR/stats.json and samples")
     report.add_argument("dir", type=Path, metavar="DIR")
+    report.add_argument(
+        "--compare",
+        type=Path,
+        default=None,
+        metavar="DIR_B",
+        help="also compare with another run: writes DIR/compare.html and prints a table",
+    )
+
+    inspect = sub.add_parser("inspect", help="print a stage's rejected (or kept) samples in the terminal")
+    inspect.add_argument("dir", type=Path, metavar="DIR")
+    inspect.add_argument("--stage", required=True, help="a stage of the run, e.g. gopher_quality")
+    inspect.add_argument(
+        "--reason", default=None, help="only this drop reason (or a part of it, e.g. word_count)"
+    )
+    inspect.add_argument("--n", type=int, default=5, metavar="N", help="how many samples (default 5)")
+    inspect.add_argument(
+        "--kept", action="store_true", help="documents the stage kept instead of rejected ones"
+    )
+    inspect.add_argument(
+        "--chars",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="characters of text per sample (0: all; default 2000)",
+    )
 
     sub.add_parser("recipes", help="list the bundled recipes")
     sub.add_parser("stages", help="list the registered stages and their parameters")
@@ -203,6 +230,21 @@ def main(argv: list[str] | None = None) -> int:
             from pipeline.report import build_report
 
             print(build_report(args.dir))
+            if args.compare is not None:
+                from pipeline.compare import compare_runs
+
+                path, table = compare_runs(args.dir, args.compare)
+                print(table)
+                print(path)
+            return 0
+        if args.command == "inspect":
+            from pipeline.inspection import inspect_text, show, wants_color
+
+            show(
+                inspect_text(
+                    args.dir, args.stage, args.reason, args.n, args.kept, wants_color(sys.stdout), args.chars
+                )
+            )
             return 0
         if args.command == "recipes":
             return cmd_recipes()

@@ -196,7 +196,14 @@ def run(options: RunOptions) -> RunResult:
     stats["engine"] = options.engine
     stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]
     write_json_atomic(out / "stats.json", stats)
-    build_report(out)
+    try:
+        build_report(out)
+    except Exception as err:  # the run's outputs stand; `curate report DIR` can rebuild the report
+        print(
+            f"curate: warning: report.html not written ({type(err).__name__}: {err}); "
+            f"run `curate report {out}` to retry",
+            file=sys.stderr,
+        )
     return RunResult(stats=stats, failures=failures, skipped_as_done=skipped)
 
 

@@ -9,6 +9,10 @@ Two ways to write one:
 - `DocumentFilter`: implement `filter(doc)` returning None (keep), a reason string, or a
   `Rejection(reason, value)`. It may also rewrite `doc.text` (e.g. C4 removes lines).
 - `Stage`: implement `process(batch)` for stages that gain from whole batches (language ID, MinHash).
+
+Signals: a stage may declare the values it thresholds on (`signals = (Signal(...), ...)`) and call
+`self.observe(name, value)` for every document it judges (kept or rejected); the runner merges these
+fixed-bin histograms into stats.json, and the report draws them with the configured thresholds.
 """
 
 from __future__ import annotations
@@ -23,12 +27,52 @@ import numpy as np
 import pyarrow as pa
 
 from pipeline.schema import REASON_FIELD, VALUE_FIELD
+from pipeline.stats import Histogram
 
 
 @dataclass(frozen=True)
 class Rejection:
     reason: str
     value: float | None = None
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A value a stage computes per document and thresholds on, histogrammed in fixed bins.
+
+    `thresholds` name Config fields ("min_words", or "top_n_grams[2]" for a dict entry) or give
+    numbers; a field that is missing, None, 0 or negative (a rule turned off) is left out. The bins
+    are fixed here, not fitted to the data, so that per-file histograms merge exactly (and equal on
+    both engines).
+    """
+
+    name: str
+    low: float
+    high: float
+    bins: int = 50
+    thresholds: tuple[str | float, ...] = ()
+    log: bool = False
+    label: str = ""
+
+    def histogram(self, config: Any) -> Histogram:
+        values = []
+        for t in self.thresholds:
+            value = _config_value(config, t) if isinstance(t, str) else t
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                values.append(float(value))
+        return Histogram(self.name, self.low, self.high, self.bins, self.log, values, self.label)
+
+
+def _config_value(config: Any, path: str) -> Any:
+    """`field` or `field[key]` of a stage config (an int-looking key is tried as an int too)."""
+    name, _, key = path.partition("[")
+    value = getattr(config, name, None)
+    if not key:
+        return value
+    key = key.rstrip("]")
+    if not isinstance(value, dict):
+        return None
+    return value.get(int(key), value.get(key)) if key.lstrip("-").isdigit() else value.get(key)
 
 
 @dataclass
@@ -49,11 +93,27 @@ class Stage:
     Config: ClassVar[type] = EmptyConfig
     # "html" for stages that run before extraction (they see the raw page and no text yet).
     needs: ClassVar[str] = "text"
+    # The signals this stage observes (histograms in stats.json and the report).
+    signals: ClassVar[tuple[Signal, ...]] = ()
 
     def __init__(self, config: Any = None) -> None:
         self.config = config if config is not None else self.Config()
         self.counters: Counter[str] = Counter()  # extra per-stage statistics, merged into stats.json
+        self.histograms: dict[str, Histogram] = {s.name: s.histogram(self.config) for s in self.signals}
         self._ready = False
+
+    # -- signals ---------------------------------------------------------------------------------
+    def observe(self, name: str, value: float) -> None:
+        """Record one document's value of a declared signal (cheap: one bin increment)."""
+        self.histograms[name].add(value)
+
+    def observe_many(self, name: str, values: Any) -> None:
+        """Record a whole batch of values (a numpy array) of a declared signal."""
+        self.histograms[name].add_many(values)
+
+    def reset_signals(self) -> None:
+        """Empty histograms before an input file (rebuilt: the config may have changed since __init__)."""
+        self.histograms = {s.name: s.histogram(self.config) for s in self.signals}
 
     # -- lifecycle -------------------------------------------------------------------------------
     def setup(self) -> None:
