@@ -39,6 +39,7 @@ class RunOptions:
     benchmarks: list[str] = field(default_factory=list)  # extra decontamination benchmark files
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: bool = True
+    report: bool = True  # write DIR/report.html at the end
 
 
 @dataclass
@@ -197,7 +198,8 @@ def run(options: RunOptions) -> RunResult:
     stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]
     write_json_atomic(out / "stats.json", stats)
     try:
-        build_report(out)
+        if options.report:
+            build_report(out)
     except Exception as err:  # the run's outputs stand; `curate report DIR` can rebuild the report
         print(
             f"curate: warning: report.html not written ({type(err).__name__}: {err}); "
