@@ -110,7 +110,14 @@ def get_session(master: str | None, conf: dict[str, str] | None = None) -> Any:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if master and master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ValueError(
+            "the Spark engine needs pyspark: pip install 'curate[spark]' (make setup installs it)"
+        ) from None
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        raise ValueError("the Spark engine needs Java 17 (e.g. apt-get install openjdk-17-jre-headless)")
 
     active = SparkSession.getActiveSession()
     if active is not None:
