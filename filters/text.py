@@ -38,11 +38,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import accumulate, chain, compress, count, islice
 from operator import eq, ne
+from typing import Any
 
 # ------------------------------------------------------------------------------------------------
 # Character sets of the reference rules.
@@ -488,16 +489,21 @@ def _one_affix(chunk: str) -> tuple[str, ...] | None:
     return None
 
 
-def _known_chunks(chunks: list[str]) -> dict[str, tuple[str, ...]]:
-    """The chunk memo, holding every chunk of `chunks` (the new ones split now)."""
-    cache = _CHUNK_CACHE
-    missing = set(chunks).difference(cache)
+def _fill_memo(cache: dict, keys: list[str], compute: Callable[[str], Any]) -> dict:
+    """`cache` holding every key of `keys` (the new ones computed now); cleared when it would outgrow
+    its bound, so memory stays flat on an endless stream of documents."""
+    missing = set(keys).difference(cache)
     if missing:
         if len(cache) + len(missing) > _CHUNK_CACHE_MAX:
             cache.clear()
-            missing = set(chunks)
-        cache.update({chunk: _tokens_of(chunk) for chunk in missing})
+            missing = set(keys)
+        cache.update({key: compute(key) for key in missing})
     return cache
+
+
+def _known_chunks(chunks: list[str]) -> dict[str, tuple[str, ...]]:
+    """The chunk memo, holding every chunk of `chunks` (the new ones split now)."""
+    return _fill_memo(_CHUNK_CACHE, chunks, _tokens_of)
 
 
 def split_chunk(chunk: str) -> tuple[str, ...]:
@@ -635,14 +641,7 @@ def _word_profile(word: str) -> int:
 
 
 def _known_word_profiles(words: list[str]) -> dict[str, int]:
-    cache = _WORD_PROFILES
-    missing = set(words).difference(cache)
-    if missing:
-        if len(cache) + len(missing) > _CHUNK_CACHE_MAX:
-            cache.clear()
-            missing = set(words)
-        cache.update({word: _word_profile(word) for word in missing})
-    return cache
+    return _fill_memo(_WORD_PROFILES, words, _word_profile)
 
 
 class TextStats:
