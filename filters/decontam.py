@@ -20,7 +20,6 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from filters.blocklist import save_atomic
 from filters.ngrams import ngram_hashes, ngram_strings, words
 from pipeline.config import ConfigError
 from pipeline.registry import register
@@ -127,8 +127,8 @@ class Decontamination(Stage):
         all_owners = np.concatenate(owners) if owners else np.empty(0, np.int32)
         all_hashes, first = np.unique(all_hashes, return_index=True)
         Path(workdir).mkdir(parents=True, exist_ok=True)
-        _save(Path(workdir) / NGRAMS_FILE, all_hashes)
-        _save(Path(workdir) / OWNERS_FILE, all_owners[first])
+        save_atomic(Path(workdir) / NGRAMS_FILE, all_hashes)
+        save_atomic(Path(workdir) / OWNERS_FILE, all_owners[first])
         (Path(workdir) / NAMES_FILE).write_text(json.dumps([self._label(n) for n in self.config.benchmarks]))
         self.workdir = workdir
         stats["ngrams"] = int(all_hashes.size)
@@ -178,9 +178,3 @@ class Decontamination(Stage):
 
     def rejected_fields(self) -> list[pa.Field]:
         return [pa.field("benchmark", pa.string()), pa.field("matched_ngram", pa.string())]
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp.npy")
-    np.save(tmp, array)
-    os.replace(tmp, path)

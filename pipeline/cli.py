@@ -201,7 +201,7 @@ def cmd_stages() -> int:
 
     for name in stage_names():
         cls = stage_class(name)
-        doc = ((cls.__module__ and __import__(cls.__module__, fromlist=["_"]).__doc__) or "").strip()
+        doc = (sys.modules[cls.__module__].__doc__ or "").strip()
         print(f"{name}  ({cls.__module__}){': ' + doc.splitlines()[0] if doc else ''}")
         for f in dataclasses.fields(cls.Config):
             if f.default is not dataclasses.MISSING:

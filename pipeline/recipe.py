@@ -66,11 +66,11 @@ def available_recipes() -> dict[str, str]:
     found = {}
     for path in sorted(RECIPES_DIR.glob("*.yaml")):
         try:
-            data = yaml.safe_load(path.read_text()) or {}
-            found[path.stem] = str(data.get("description", "")).strip().splitlines()[0:1]
+            description = str((yaml.safe_load(path.read_text()) or {}).get("description", ""))
         except yaml.YAMLError:
-            found[path.stem] = ["(unreadable YAML)"]
-    return {name: (lines[0] if lines else "") for name, lines in found.items()}
+            description = "(unreadable YAML)"
+        found[path.stem] = (description.strip().splitlines() or [""])[0]
+    return found
 
 
 def resolve_recipe_path(recipe: str) -> Path:

@@ -41,10 +41,8 @@ def write_parts(tmp_path, docs: list[dict], per_part: int = 4) -> list[str]:
     return paths
 
 
-def run_stage(stage: GlobalStage, parts: list[str], workdir) -> tuple[dict, dict[str, tuple[str, str]]]:
-    """Analyse, then apply to every part: id -> (verdict, duplicate_of)."""
-    workdir.mkdir(exist_ok=True)
-    stats = stage.analyze(parts, str(workdir))
+def apply_decisions(stage: GlobalStage, parts: list[str], workdir) -> dict[str, tuple[str, str | None]]:
+    """Apply the decisions in `workdir` to every part: id -> (verdict, duplicate_of)."""
     stage.workdir = str(workdir)
     stage.ensure_setup()
     verdicts = {}
@@ -52,7 +50,16 @@ def run_stage(stage: GlobalStage, parts: list[str], workdir) -> tuple[dict, dict
         out = stage.process(pq.read_table(part).to_batches()[0])
         verdicts.update({r["id"]: ("kept", None) for r in out.kept.to_pylist()})
         verdicts.update({r["id"]: (r["reason"], r["duplicate_of"]) for r in out.rejected.to_pylist()})
-    return stats, verdicts
+    return verdicts
+
+
+def run_stage(
+    stage: GlobalStage, parts: list[str], workdir
+) -> tuple[dict, dict[str, tuple[str, str | None]]]:
+    """Analyse locally, then apply."""
+    workdir.mkdir(exist_ok=True)
+    stats = stage.analyze(parts, str(workdir))
+    return stats, apply_decisions(stage, parts, workdir)
 
 
 @pytest.fixture

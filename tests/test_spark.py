@@ -241,7 +241,7 @@ def test_spark_submit_to_a_standalone_cluster(tmp_path):
 
 def test_spark_dedup_analysis_matches_local(tmp_path):
     from pipeline.spark import get_session
-    from tests.test_dedup import MinhashDedup, article, run_stage, write_parts
+    from tests.test_dedup import MinhashDedup, apply_decisions, article, run_stage, write_parts
 
     base = article(1)
     chain = [base, base[:20] + article(2)[:4], base[:20] + article(2)[:4][::-1], article(3), article(3)[:23]]
@@ -252,13 +252,7 @@ def test_spark_dedup_analysis_matches_local(tmp_path):
     spark_stage = MinhashDedup()
     (tmp_path / "spark").mkdir()
     spark_stats = spark_stage.analyze_spark(get_session(MASTER), parts, str(tmp_path / "spark"))
-    spark_stage.workdir = str(tmp_path / "spark")
-    spark_stage.ensure_setup()
-    spark = {}
-    for part in parts:
-        out = spark_stage.process(__import__("pyarrow.parquet").parquet.read_table(part).to_batches()[0])
-        spark.update({r["id"]: ("kept", None) for r in out.kept.to_pylist()})
-        spark.update({r["id"]: (r["reason"], r["duplicate_of"]) for r in out.rejected.to_pylist()})
+    spark = apply_decisions(spark_stage, parts, tmp_path / "spark")
     assert local_stats["duplicates"] >= 2
     assert spark == local
     assert spark_stats == local_stats
