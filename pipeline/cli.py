@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -253,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, InputError, OutputDirError, ValueError, FileNotFoundError) as err:
         print(f"curate: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `curate stages | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("curate: interrupted; finished input files are kept, rerun with --resume", file=sys.stderr)
         return 130
