@@ -29,11 +29,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from filters.blocklist import save_atomic
 from filters.ngrams import ngram_hashes, ngram_strings, words
 from pipeline.config import ConfigError
 from pipeline.registry import register
 from pipeline.stage import Rejection, Stage, StageOutput, split_batch
+from pipeline.storage import Location
 
 HUMANEVAL = "humaneval"
 HUMANEVAL_FIELDS = {
@@ -99,6 +99,11 @@ def benchmark_items(name: str, config: DecontaminationConfig) -> Iterator[str]:
             yield from (str(item[f]) for f in fields if item.get(f))
 
 
+def _save_array(location: Location, array: np.ndarray) -> None:
+    with location.atomic_output() as sink:
+        np.save(sink, array, allow_pickle=False)
+
+
 @register
 class Decontamination(Stage):
     name = "decontamination"
@@ -126,10 +131,11 @@ class Decontamination(Stage):
         all_hashes = np.concatenate(hashes) if hashes else np.empty(0, np.uint64)
         all_owners = np.concatenate(owners) if owners else np.empty(0, np.int32)
         all_hashes, first = np.unique(all_hashes, return_index=True)
-        Path(workdir).mkdir(parents=True, exist_ok=True)
-        save_atomic(Path(workdir) / NGRAMS_FILE, all_hashes)
-        save_atomic(Path(workdir) / OWNERS_FILE, all_owners[first])
-        (Path(workdir) / NAMES_FILE).write_text(json.dumps([self._label(n) for n in self.config.benchmarks]))
+        location = Location(workdir)  # the run's _work/: a local path or the run's object store
+        location.mkdir()
+        _save_array(location / NGRAMS_FILE, all_hashes)
+        _save_array(location / OWNERS_FILE, all_owners[first])
+        (location / NAMES_FILE).write_text(json.dumps([self._label(n) for n in self.config.benchmarks]))
         self.workdir = workdir
         stats["ngrams"] = int(all_hashes.size)
         stats["memory_bytes"] = int(all_hashes.nbytes + all_hashes.size * 4)
@@ -142,9 +148,10 @@ class Decontamination(Stage):
     def setup(self) -> None:
         if self.workdir is None:
             raise RuntimeError("decontamination: the n-gram set was not prepared (the runner calls prepare)")
-        self._ngrams = np.load(Path(self.workdir) / NGRAMS_FILE, mmap_mode="r")
-        self._owners = np.load(Path(self.workdir) / OWNERS_FILE, mmap_mode="r")
-        self._names = json.loads((Path(self.workdir) / NAMES_FILE).read_text())
+        location = Location(self.workdir)  # remote: downloaded once per machine, then memory-mapped
+        self._ngrams = np.load((location / NGRAMS_FILE).local_copy(), mmap_mode="r")
+        self._owners = np.load((location / OWNERS_FILE).local_copy(), mmap_mode="r")
+        self._names = json.loads((location / NAMES_FILE).read_text())
 
     def process(self, batch: pa.RecordBatch) -> StageOutput:
         verdicts: list[Rejection | None] = []

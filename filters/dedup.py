@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -41,9 +42,13 @@ from filters.ngrams import normalize
 from pipeline.config import ConfigError
 from pipeline.registry import register
 from pipeline.stage import GlobalStage, Rejection, StageOutput, split_batch
+from pipeline.storage import Location
 
 RECORD = np.dtype([("hi", "<u8"), ("lo", "<u8"), ("doc", "<i8")])
 DECISIONS = "decisions.parquet"
+DECISIONS_SCHEMA = pa.schema(
+    [("id", pa.string()), ("duplicate_of", pa.string()), ("cluster_size", pa.int64())]
+)
 KEEP_CHOICES = ("smallest_id", "oldest")
 _DUMP = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 SAMPLE_CLUSTERS = 5
@@ -121,11 +126,17 @@ class DuplicateRemover(GlobalStage):
     # -- local analysis ------------------------------------------------------------------------
     def _batches(self, parts: list[str], columns: list[str]) -> Iterator[pa.RecordBatch]:
         for part in parts:
-            yield from pq.ParquetFile(part).iter_batches(batch_size=self.config.batch_size, columns=columns)
+            yield from pq.ParquetFile(Location(part).source()).iter_batches(
+                batch_size=self.config.batch_size, columns=columns
+            )
 
     def analyze(self, parts: list[str], workdir: str) -> dict[str, Any]:
-        spill = Path(workdir) / "buckets"
-        spill.mkdir(parents=True, exist_ok=True)
+        with _spill_directory(workdir) as spill:
+            labels = self._label_documents(parts, spill)
+        return self._decide(parts, labels, workdir)
+
+    def _label_documents(self, parts: list[str], spill: Path) -> np.ndarray:
+        """Pass 1: every document's component label (see the module docstring for the memory bound)."""
         columns = ["text", "source_file"] if self.config.per_dump else ["text"]
         n_docs = 0
         with ExitStack() as stack:
@@ -147,9 +158,8 @@ class DuplicateRemover(GlobalStage):
         ]
         for i in range(len(files)):
             os.remove(spill / f"p{i:03d}.bin")
-        spill.rmdir()
-        labels = components(n_docs, np.concatenate([e for e in edges] or [np.empty((0, 2), np.int64)]))
-        return self._decide(parts, labels, workdir)
+        edges_all = np.concatenate([e for e in edges] or [np.empty((0, 2), np.int64)])
+        return components(n_docs, edges_all)
 
     @staticmethod
     def _bucket_edges(records: np.ndarray) -> np.ndarray:
@@ -213,13 +223,10 @@ class DuplicateRemover(GlobalStage):
         order = np.argsort(np.array(rows["id"], dtype=object)) if rows["id"] else []
         table = pa.table(
             {k: [v[i] for i in order] for k, v in rows.items()},
-            schema=pa.schema(
-                [("id", pa.string()), ("duplicate_of", pa.string()), ("cluster_size", pa.int64())]
-            ),
+            schema=DECISIONS_SCHEMA,
         )
-        tmp = Path(workdir) / f".{DECISIONS}.tmp"
-        pq.write_table(table, tmp)
-        os.replace(tmp, Path(workdir) / DECISIONS)
+        with (Location(workdir) / DECISIONS).atomic_output() as sink:
+            pq.write_table(table, sink)
         samples.sort(key=lambda s: (-s["size"], s["kept"]["id"]))
         return {
             "documents": n_docs,
@@ -233,8 +240,7 @@ class DuplicateRemover(GlobalStage):
     def setup(self) -> None:
         if self.workdir is None:
             raise RuntimeError(f"{self.name}: decisions not computed (the runner sets workdir)")
-        path = Path(self.workdir) / DECISIONS
-        table = pq.read_table(path)  # a file, or a directory of parts written by Spark
+        table = pq.read_table((Location(self.workdir) / DECISIONS).source())
         self._decisions = {
             i: (d, s)
             for i, d, s in zip(*(table.column(c).to_pylist() for c in ("id", "duplicate_of", "cluster_size")))
@@ -263,6 +269,20 @@ class DuplicateRemover(GlobalStage):
         from filters.dedup_spark import analyze_with_spark
 
         return analyze_with_spark(self, spark, parts, workdir)
+
+
+@contextmanager
+def _spill_directory(workdir: str) -> Iterator[Path]:
+    """Bucket spill files: in the run's work directory when local, else in a local temporary one."""
+    location = Location(workdir)
+    if not location.is_local:
+        with tempfile.TemporaryDirectory(prefix="curate-dedup-") as tmp:
+            yield Path(tmp)
+        return
+    spill = location.as_path() / "buckets"
+    spill.mkdir(parents=True, exist_ok=True)
+    yield spill
+    spill.rmdir()
 
 
 def components(n_docs: int, edges: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Deduplication analysis on Spark DataFrames: the same decisions as `filters.dedup` computes locally.
 
-Bucket keys come from the stage's own `_keys` (inside `mapInArrow`), one row per (document, band);
+Bucket keys come from the stage's own `_keys` (inside `mapInArrow`, each task reading its parts), one row per (document, band);
 documents sharing a bucket are linked to the bucket's smallest order key; connected components are
 found by iterated min-label propagation (each round joins every node with its neighbours' labels,
 until no label changes), with lineage cut every round. The label of a component is its smallest
@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.storage import Location
 
 if TYPE_CHECKING:
     from filters.dedup import DuplicateRemover
@@ -24,8 +27,17 @@ KEY_SCHEMA = pa.schema(
 )
 
 
-def _bucket_rows(batches: Any, stage: DuplicateRemover) -> Any:
+def _read_parts(batches: Any, columns: list[str], batch_size: int) -> Any:
+    """Documents of the part files named in the `path` column, read where the task runs."""
     for batch in batches:
+        for path in batch.column("path").to_pylist():
+            yield from pq.ParquetFile(Location(path).source()).iter_batches(
+                batch_size=batch_size, columns=columns
+            )
+
+
+def _bucket_rows(batches: Any, stage: DuplicateRemover, columns: list[str]) -> Any:
+    for batch in _read_parts(batches, columns, stage.config.batch_size):
         hi, lo, valid = stage._keys(batch)
         order = np.array(stage.order_keys(batch), dtype=object)
         ids = np.array(batch.column("id").to_pylist(), dtype=object)
@@ -82,13 +94,15 @@ def analyze_with_spark(stage: DuplicateRemover, spark: Any, parts: list[str], wo
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
-    from filters.dedup import DECISIONS, SAMPLE_CLUSTERS
+    from filters.dedup import DECISIONS, DECISIONS_SCHEMA, SAMPLE_CLUSTERS
+    from pipeline.spark import write_single_parquet
 
+    # Parts are opened by pyarrow in the tasks (like every input), not by a Hadoop connector.
     columns = ["id", "url", "text", "warc_date", "source_file"]
-    documents = spark.read.parquet(*parts).select(*columns)
-    n_docs = documents.count()
-    keyed = documents.mapInArrow(
-        partial(_bucket_rows, stage=stage), from_arrow_schema(KEY_SCHEMA)
+    n_docs = sum(pq.ParquetFile(Location(p).source()).metadata.num_rows for p in parts)
+    paths = spark.sparkContext.parallelize([(p,) for p in parts], max(1, len(parts))).toDF("path string")
+    keyed = paths.mapInArrow(
+        partial(_bucket_rows, stage=stage, columns=columns), from_arrow_schema(KEY_SCHEMA)
     ).localCheckpoint()
     roots = keyed.groupBy("hi", "lo").agg(F.min("key").alias("root"), F.count("*").alias("n")).where("n > 1")
     edges = keyed.join(roots, ["hi", "lo"]).where(F.col("key") != F.col("root"))
@@ -102,9 +116,7 @@ def analyze_with_spark(stage: DuplicateRemover, spark: Any, parts: list[str], wo
     )
     members = members.join(kept, "label").localCheckpoint()
     duplicates = members.where(F.col("node") != F.col("label"))
-    duplicates.select("id", "duplicate_of", "cluster_size").orderBy("id").coalesce(1).write.mode(
-        "overwrite"
-    ).parquet(f"{workdir}/{DECISIONS}")
+    write_single_parquet(duplicates.orderBy("id"), Location(workdir) / DECISIONS, DECISIONS_SCHEMA)
     histogram = {
         str(r["cluster_size"]): r["count"]
         for r in sizes.groupBy("cluster_size").count().orderBy("cluster_size").collect()

@@ -6,7 +6,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 
 import yaml
 
@@ -62,7 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="WARC/WET files, globs, directories, or CommonCrawl warc.paths(.gz) listings",
     )
-    run.add_argument("--output", required=True, type=Path, metavar="DIR", help="output directory")
+    run.add_argument(
+        "--output",
+        required=True,
+        metavar="DIR",
+        help="output directory: a local path, or a URI that every worker reaches (s3a://, gs://, hdfs://)",
+    )
     run.add_argument("--engine", choices=["local", "spark"], default="local")
     run.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     run.add_argument("--master", default=None, help="Spark master URL (spark engine)")
@@ -108,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     dedup.add_argument(
         "--input", nargs="+", required=True, metavar="PATH", help="documents/ directories or parts"
     )
-    dedup.add_argument("--output", required=True, type=Path, metavar="DIR")
+    dedup.add_argument("--output", required=True, metavar="DIR")
     dedup.add_argument("--recipe", default="dedup", help="a recipe of dedup stages (default: dedup)")
     dedup.add_argument("--engine", choices=["local", "spark"], default="local")
     dedup.add_argument("--master", default=None)
@@ -120,17 +124,16 @@ def build_parser() -> argparse.ArgumentParser:
     dedup.add_argument("--json", action="store_true")
 
     report = sub.add_parser("report", help="(re)build DIR/report.html from DIR/stats.json and samples")
-    report.add_argument("dir", type=Path, metavar="DIR")
+    report.add_argument("dir", metavar="DIR")
     report.add_argument(
         "--compare",
-        type=Path,
         default=None,
         metavar="DIR_B",
         help="also compare with another run: writes DIR/compare.html and prints a table",
     )
 
     inspect = sub.add_parser("inspect", help="print a stage's rejected (or kept) samples in the terminal")
-    inspect.add_argument("dir", type=Path, metavar="DIR")
+    inspect.add_argument("dir", metavar="DIR")
     inspect.add_argument("--stage", required=True, help="a stage of the run, e.g. gopher_quality")
     inspect.add_argument(
         "--reason", default=None, help="only this drop reason (or a part of it, e.g. word_count)"
@@ -219,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.config import ConfigError
     from pipeline.inputs import InputError
     from pipeline.output import OutputDirError
+    from pipeline.storage import StorageError
 
     args = build_parser().parse_args(argv)
     try:
@@ -251,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_recipes()
         if args.command == "stages":
             return cmd_stages()
-    except (ConfigError, InputError, OutputDirError, ValueError, FileNotFoundError) as err:
+    except (ConfigError, InputError, OutputDirError, StorageError, ValueError, FileNotFoundError) as err:
         print(f"curate: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `curate stages | head`: the reader left; not an error of ours

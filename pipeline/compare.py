@@ -9,12 +9,12 @@ listed first, since they usually explain the differences.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from pipeline import plots
 from pipeline.output import write_text_atomic
 from pipeline.report import _attrs, _e, _n, _pct, _section, _table, funnel_steps, load_stats, page
+from pipeline.storage import Location
 
 ABSENT = "(stage not in this run)"
 
@@ -72,7 +72,7 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
         out[prefix] = value
 
 
-def _settings(directory: Path) -> dict[str, Any]:
+def _settings(directory: Location) -> dict[str, Any]:
     path = directory / "run.json"
     if not path.is_file():
         return {}
@@ -88,7 +88,7 @@ def _setting(value: Any) -> str:
     return value if value is ABSENT else json.dumps(value)
 
 
-def settings_diff(a: Path, b: Path) -> list[tuple[str, Any, Any]]:
+def settings_diff(a: Location, b: Location) -> list[tuple[str, Any, Any]]:
     """(setting, value in A, value in B) for every recipe setting that differs."""
     sa, sb = _settings(a), _settings(b)
     missing = ABSENT
@@ -103,7 +103,7 @@ def _cell(value: int | None) -> str:
     return "-" if value is None else _n(value)
 
 
-def _html(a: Path, b: Path, sa: dict[str, Any], sb: dict[str, Any]) -> str:
+def _html(a: Location, b: Location, sa: dict[str, Any], sb: dict[str, Any]) -> str:
     settings = settings_diff(a, b)
     setting_rows = [
         f"<tr {_attrs(setting=k)}><td>{_e(k)}</td><td class='l'>{_e(_setting(va))}</td>"
@@ -191,9 +191,9 @@ def format_compare(sa: dict[str, Any], sb: dict[str, Any], max_reasons: int = 10
     return "\n".join(lines)
 
 
-def compare_runs(a: Path, b: Path) -> tuple[Path, str]:
+def compare_runs(a: Location, b: Location) -> tuple[Location, str]:
     """Write A/compare.html; return its path and the terminal table."""
-    a, b = Path(a), Path(b)
+    a, b = Location(a), Location(b)
     sa, sb = load_stats(a), load_stats(b)
     path = a / "compare.html"
     write_text_atomic(path, _html(a, b, sa, sb))

@@ -2,7 +2,9 @@
 
 PATH may be a WARC/WET file (`.warc`, `.warc.gz`, `.wet`, `.wet.gz`), a glob, a directory (searched
 recursively), or a CommonCrawl listing (`warc.paths` / `warc.paths.gz`, one relative path per line,
-joined to a prefix). Every local path is checked before any work starts.
+joined to a prefix), local or on an object store / HDFS (s3a://, gs://, hdfs://: listings and
+folders are listed on the driver, WARCs are opened by the workers). Every local path is checked
+before any work starts.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ from __future__ import annotations
 import glob
 import gzip
 import hashlib
+import io
 import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
+
+from pipeline.storage import Location, StorageError, is_remote
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".wat", ".wat.gz")
 PARQUET_SUFFIX = ".parquet"  # documents written by `curate run` (DIR/documents/), e.g. for `curate dedup`
@@ -68,14 +72,18 @@ def _strip_file_scheme(path: str) -> str:
 
 
 def read_listing(path: str, prefix: str | None) -> list[str]:
-    """Entries of a CommonCrawl `*.paths(.gz)` listing, joined to `prefix` (default: its folder)."""
-    opener = gzip.open if path.endswith(".gz") else open
+    """Entries of a CommonCrawl `*.paths(.gz)` listing (local or remote, streamed), joined to `prefix`
+    (default: the listing's folder)."""
+    location = Location(path)
     try:
-        with opener(path, "rt", encoding="utf-8") as handle:
-            entries = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
+        with location.open_stream() as raw:
+            binary = gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
+            with io.TextIOWrapper(binary, encoding="utf-8") as handle:
+                entries = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
     except (OSError, UnicodeDecodeError, EOFError) as err:
         raise InputError(f"cannot read listing {path}: {err}") from None
-    base = prefix if prefix is not None else str(Path(path).parent)
+    folder = location.parent.uri if not location.is_local else os.path.dirname(path)
+    base = prefix if prefix is not None else folder
     if base and not base.endswith("/"):
         base += "/"
     return [entry if entry.startswith(("/", *REMOTE_SCHEMES)) else base + entry for entry in entries]
@@ -93,6 +101,26 @@ def _files_in_directory(directory: str) -> list[str]:
     return found
 
 
+def _remote_inputs(uri: str, paths_prefix: str | None) -> list[str]:
+    """A remote listing is read here, on the driver; a remote WARC is left for the worker to open; any
+    other remote path is taken as a folder and listed (names only: no file is opened)."""
+    if _is_listing(uri):
+        return read_listing(uri, paths_prefix)
+    if uri.endswith(INPUT_SUFFIXES):
+        return [uri]
+    try:
+        found = [
+            f
+            for f in Location(uri).walk_files()
+            if f.endswith(INPUT_SUFFIXES) and not f.rsplit("/", 1)[-1].startswith((".", "_"))
+        ]
+    except StorageError as err:
+        raise InputError(str(err)) from None
+    if not found:
+        raise InputError(f"input holds no WARC/WET/Parquet files ({', '.join(INPUT_SUFFIXES)}): {uri}")
+    return found
+
+
 def expand_inputs(paths: list[str], paths_prefix: str | None = None) -> list[InputFile]:
     """Resolve every --input argument; raise InputError naming the first one that does not exist."""
     if not paths:
@@ -100,7 +128,9 @@ def expand_inputs(paths: list[str], paths_prefix: str | None = None) -> list[Inp
     files: list[str] = []
     for raw in paths:
         path = _strip_file_scheme(raw)
-        if path.startswith(REMOTE_SCHEMES):
+        if is_remote(path):
+            files.extend(_remote_inputs(path, paths_prefix))
+        elif path.startswith(REMOTE_SCHEMES):  # http(s): streamed by the reader
             files.append(path)
         elif _is_listing(path):
             if not os.path.isfile(path):

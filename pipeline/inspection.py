@@ -13,11 +13,11 @@ import pydoc
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any, TextIO
 
 from pipeline import samples as S
 from pipeline.report import load_stats
+from pipeline.storage import Location
 
 RESET, BOLD, DIM, RED, YELLOW, GREEN, CYAN = (
     "\033[0m",
@@ -82,7 +82,7 @@ def check_reason(stats: dict[str, Any], stage: str, reason: str) -> None:
 
 
 def inspect_text(
-    out: Path,
+    out: Location,
     stage: str,
     reason: str | None = None,
     n: int = 5,
@@ -91,7 +91,7 @@ def inspect_text(
     chars: int = 2000,
 ) -> str:
     """The samples as one text (ANSI-coloured when `color`)."""
-    out = Path(out)
+    out = Location(out)
     if n < 1:
         raise ValueError("--n must be at least 1")
     stats = load_stats(out)

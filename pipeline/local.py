@@ -11,23 +11,23 @@ import multiprocessing as mp
 import queue
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pipeline.chain import StageChain
 from pipeline.inputs import InputFile
 from pipeline.plan import Segment
 from pipeline.shard import process_input
+from pipeline.storage import Location
 from pipeline.warc import ReaderConfig
 
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(segment: Segment, reader_config: ReaderConfig, out: str, progress_queue: Any) -> None:
+def _init_worker(segment: Segment, reader_config: ReaderConfig, out: Location, progress_queue: Any) -> None:
     _worker["segment"] = segment
     _worker["reader_config"] = reader_config
     _worker["chain"] = StageChain(segment.stages, segment.prior)
-    _worker["out"] = Path(out)
+    _worker["out"] = out
     _worker["queue"] = progress_queue
 
 
@@ -50,7 +50,7 @@ def run_local(
     segment: Segment,
     reader_config: ReaderConfig,
     inputs: list[InputFile],
-    out: Path,
+    out: Location,
     workers: int,
     on_progress: Callable[[int, int], None],
     on_file_done: Callable[[str, dict[str, Any] | None, str | None], None],
@@ -68,7 +68,7 @@ def run_local(
         return
     context = mp.get_context("spawn")  # no fork: workers start clean, without the parent's threads
     progress_queue = context.Queue()
-    init_args = (segment, reader_config, str(out), progress_queue)
+    init_args = (segment, reader_config, out, progress_queue)
     with context.Pool(min(workers, len(inputs)), _init_worker, init_args) as pool:
         pending = [pool.apply_async(_run_in_worker, (f,)) for f in inputs]
         while pending:

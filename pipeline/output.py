@@ -4,25 +4,26 @@ DIR/documents/part-<shard>.parquet, DIR/rejected/<stage>/part-<shard>.parquet, D
 DIR/report.html, DIR/run.json (what produced this directory) and DIR/_shards/<segment>/<shard>.json
 (the per-input-file stats of each recipe segment; its presence marks that input as finished, which is
 what `--resume` checks). DIR/_work/ holds the survivors of segments before a global stage (dedup).
-Every file is written under a temporary name and renamed, so a killed run leaves no half file.
+DIR may be a local path or an object-store/HDFS URI (pipeline.storage.Location). Every file is
+written under a temporary name and renamed (or uploaded whole), so a killed run leaves no half file.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.storage import Location
+
 OWN_ENTRIES = (
     "documents",
     "rejected",
     "_shards",
-    "_staging",
     "_work",
     "stats.json",
     "report.html",
@@ -35,30 +36,28 @@ class OutputDirError(ValueError):
     """DIR holds something this run must not overwrite."""
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+def write_text_atomic(path: Path | Location, text: str) -> None:
+    Location(path).write_text(text)
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
+def write_json_atomic(path: Path | Location, data: Any) -> None:
     write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def prepare_output_dir(out: Path, manifest: dict[str, Any], resume: bool, overwrite: bool) -> None:
+def read_json(path: Location) -> Any:
+    return json.loads(path.read_text())
+
+
+def prepare_output_dir(out: Location, manifest: dict[str, Any], resume: bool, overwrite: bool) -> None:
     """Refuse to mix runs: DIR must be new/empty, or hold this same run (--resume), or be replaced."""
     manifest_path = out / "run.json"
-    if out.exists() and not out.is_dir():
+    if out.is_file():
         raise OutputDirError(f"output {out} exists and is not a directory")
-    existing = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
-    has_content = out.exists() and any(out.iterdir())
+    existing = read_json(manifest_path) if manifest_path.exists() else None
+    has_content = bool(out.iterdir())
     if overwrite:
         for name in OWN_ENTRIES:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+            (out / name).remove()
     elif existing is not None:
         if not resume:
             raise OutputDirError(
@@ -75,24 +74,17 @@ def prepare_output_dir(out: Path, manifest: dict[str, Any], resume: bool, overwr
         raise OutputDirError(
             f"{out} is not empty and holds no curate run; choose another --output or pass --overwrite"
         )
-    (out / "_shards").mkdir(parents=True, exist_ok=True)
-    (out / "documents").mkdir(exist_ok=True)
-    (out / "rejected").mkdir(exist_ok=True)
-    _remove_temporaries(out)
+    for name in ("_shards", "documents", "rejected"):
+        (out / name).mkdir()
+    out.remove_temporaries()  # left by a killed run: garbage, their input is redone
     write_json_atomic(manifest_path, manifest)
 
 
-def _remove_temporaries(out: Path) -> None:
-    """Temporary files left by a killed run are garbage: their input is redone."""
-    for path in out.rglob(".*.tmp"):
-        path.unlink()
-
-
-def shard_stats_path(out: Path, segment: str, shard_id: str) -> Path:
+def shard_stats_path(out: Location, segment: str, shard_id: str) -> Location:
     return out / "_shards" / segment / f"{shard_id}.json"
 
 
-def finished_shards(out: Path, segment: str) -> set[str]:
+def finished_shards(out: Location, segment: str) -> set[str]:
     return {p.stem for p in (out / "_shards" / segment).glob("*.json")}
 
 
@@ -101,7 +93,7 @@ class ShardWriter:
 
     def __init__(
         self,
-        out: Path,
+        out: Location,
         shard_id: str,
         doc_schema: pa.Schema,
         segment: str = "s0",
@@ -112,14 +104,14 @@ class ShardWriter:
         self.doc_schema = doc_schema
         self.segment = segment
         self.documents_dir = documents_dir
-        self._writers: dict[str, tuple[pq.ParquetWriter, Path, Path]] = {}
+        self._stack = ExitStack()
+        self._writers: dict[str, pq.ParquetWriter] = {}
 
-    def _writer(self, key: str, final: Path, schema: pa.Schema) -> pq.ParquetWriter:
+    def _writer(self, key: str, final: Location, schema: pa.Schema) -> pq.ParquetWriter:
         if key not in self._writers:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = final.with_name(f".{final.name}.tmp")
-            self._writers[key] = (pq.ParquetWriter(tmp, schema, **PARQUET_OPTIONS), tmp, final)
-        return self._writers[key][0]
+            sink = self._stack.enter_context(final.atomic_output())
+            self._writers[key] = pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS)
+        return self._writers[key]
 
     def write_documents(self, batch: pa.RecordBatch) -> None:
         path = self.out / self.documents_dir / f"part-{self.shard_id}.parquet"
@@ -132,18 +124,18 @@ class ShardWriter:
         self._writer(f"rejected/{stage}", path, batch.schema).write_batch(batch)
 
     def commit(self, shard_stats: dict[str, Any]) -> None:
-        """Close and rename every part, then write the stats marker last (the resume checkpoint)."""
+        """Close and publish every part, then write the stats marker last (the resume checkpoint)."""
         self.write_documents(pa.RecordBatch.from_pylist([], schema=self.doc_schema))  # always one part
-        for writer, tmp, final in self._writers.values():
+        for writer in self._writers.values():
             writer.close()
-            os.replace(tmp, final)
         self._writers.clear()
-        marker = shard_stats_path(self.out, self.segment, self.shard_id)
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(marker, shard_stats)
+        self._stack.close()
+        write_json_atomic(shard_stats_path(self.out, self.segment, self.shard_id), shard_stats)
 
     def abort(self) -> None:
-        for writer, tmp, _ in self._writers.values():
-            writer.close()
-            tmp.unlink(missing_ok=True)
-        self._writers.clear()
+        writers, self._writers = list(self._writers.values()), {}
+        try:
+            for writer in writers:
+                writer.close()
+        finally:
+            self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)  # discard every part

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import html
 import json
-from pathlib import Path
+import os
 from typing import Any
 
 from pipeline import plots
 from pipeline import samples as S
 from pipeline.output import write_text_atomic
+from pipeline.storage import Location
 
 REJECTED_PER_REASON = 2
 REJECTED_PER_STAGE = 8
@@ -113,7 +114,7 @@ def _section(anchor: str, title: str, body: str, attrs: str = "") -> str:
 
 
 # -- stats helpers ----------------------------------------------------------------------------------
-def load_stats(out: Path) -> dict[str, Any]:
+def load_stats(out: Location) -> dict[str, Any]:
     path = out / "stats.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: is {out} the output of `curate run`?")
@@ -133,7 +134,7 @@ def funnel_steps(stats: dict[str, Any]) -> list[tuple[str, int]]:
 
 
 # -- sections ---------------------------------------------------------------------------------------
-def _header(out: Path, stats: dict[str, Any]) -> str:
+def _header(out: Location, stats: dict[str, Any]) -> str:
     ok = stats.get("accounting_ok")
     accounting = '<span class="ok">holds</span>' if ok else '<span class="bad">BROKEN</span>'
     records = stats["records"]
@@ -230,7 +231,7 @@ def _timings(stats: dict[str, Any]) -> str:
     )
 
 
-def _languages(out: Path, stats: dict[str, Any]) -> str:
+def _languages(out: Location, stats: dict[str, Any]) -> str:
     names = [s["name"] for s in stats["stages"]]
     final = S.column_counts(S.parts(out / "documents"), "language")
     if "language" in names:
@@ -265,7 +266,7 @@ def _languages(out: Path, stats: dict[str, Any]) -> str:
     )
 
 
-def _domains(out: Path, stats: dict[str, Any]) -> str:
+def _domains(out: Location, stats: dict[str, Any]) -> str:
     final = S.column_counts(S.parts(out / "documents"), "url", S.hosts)
     rejected: dict[str, int] = {}
     by_stage: dict[str, dict[str, int]] = {}
@@ -416,7 +417,7 @@ def sample_html(row: dict[str, Any], kept: bool) -> str:
     )
 
 
-def _samples(out: Path, stage: dict[str, Any], names: list[str]) -> str:
+def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     name = stage["name"]
     order = {r: i for i, r in enumerate(sorted(stage["dropped"], key=lambda r: -stage["dropped"][r]))}
     rejected = S.rejected_samples(out, name, REJECTED_PER_REASON, REJECTED_PER_STAGE)
@@ -442,7 +443,7 @@ def _samples(out: Path, stage: dict[str, Any], names: list[str]) -> str:
     return "".join(parts)
 
 
-def _stage(out: Path, stage: dict[str, Any], names: list[str]) -> str:
+def _stage(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     dropped = sum(stage["dropped"].values())
     seconds = total_seconds(stage)
     rate = f"{stage['in'] / seconds:,.0f} docs/s" if seconds > 0 else "-"
@@ -503,9 +504,9 @@ def page(title: str, nav: str, body: list[str], data: dict[str, Any]) -> str:
     )
 
 
-def build_report(out: Path) -> Path:
+def build_report(out: str | os.PathLike[str] | Location) -> Location:
     """(Re)build DIR/report.html from DIR/stats.json and the rows in DIR."""
-    out = Path(out)
+    out = Location(out)
     stats = load_stats(out)
     names = [s["name"] for s in stats["stages"]]
     body = [

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,19 @@ from tqdm import tqdm
 
 from pipeline import __version__
 from pipeline.inputs import InputFile, expand_inputs
-from pipeline.output import finished_shards, prepare_output_dir, write_json_atomic
+from pipeline.output import finished_shards, prepare_output_dir, read_json, write_json_atomic
 from pipeline.plan import Segment, plan_segments
 from pipeline.recipe import Recipe, load_recipe
 from pipeline.report import build_report
 from pipeline.stats import accounting_problems, merge_shard_stats
+from pipeline.storage import Location
 
 
 @dataclass
 class RunOptions:
     recipe: str
     inputs: list[str]
-    output: Path
+    output: str | Path | Location  # a local directory or an object-store/HDFS URI
     engine: str = "local"
     workers: int | None = None  # default: all cores
     master: str | None = None
@@ -72,7 +72,7 @@ def build_recipe(options: RunOptions) -> Recipe:
     return recipe
 
 
-def _prepare(out: Path, segment: Segment) -> None:
+def _prepare(out: Location, segment: Segment) -> None:
     """Stages with a `prepare` step (decontamination's n-gram set) build it once, on the driver."""
     for stage in segment.stages:
         prepare = getattr(stage, "prepare", None)
@@ -85,29 +85,29 @@ def _prepare(out: Path, segment: Segment) -> None:
         write_json_atomic(workdir / "prepare.json", stats)
 
 
-def segment_parts(out: Path, segment: Segment) -> list[InputFile]:
+def segment_parts(out: Location, segment: Segment) -> list[InputFile]:
     """The Parquet parts a later segment reads: the survivors of the segment before it."""
     if segment.input_dir is None:
         return []
-    paths = sorted((out / segment.input_dir).glob("part-*.parquet"))
+    paths = (out / segment.input_dir).glob("part-*.parquet")
     return [InputFile(str(p), shard=p.stem.removeprefix("part-"), format="parquet") for p in paths]
 
 
-def _analysis(out: Path, segment: Segment, parts: list[InputFile], engine: Any) -> None:
+def _analysis(out: Location, segment: Segment, parts: list[InputFile], engine: Any) -> None:
     """Run (or reuse) a global stage's analysis; a fresh analysis invalidates later segments."""
     stage = segment.global_stage
     assert stage is not None
     workdir = out / "_work" / stage.name
     done_path = workdir / "analysis.json"
     part_names = [p.shard_id for p in parts]
-    if done_path.exists() and json.loads(done_path.read_text()).get("parts") == part_names:
+    if done_path.exists() and read_json(done_path).get("parts") == part_names:
         stage.workdir = str(workdir)
         return
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
+    workdir.remove()
+    workdir.mkdir()
     for stale in (out / "_shards").glob("s*"):
         if int(stale.name[1:]) >= segment.index:
-            shutil.rmtree(stale)
+            stale.remove()
     started = time.perf_counter()
     stats = engine.analyze(stage, [p.path for p in parts], str(workdir))
     stats["seconds"] = round(time.perf_counter() - started, 4)
@@ -127,7 +127,7 @@ class LocalEngine:
         segment: Segment,
         recipe: Recipe,
         inputs: list[InputFile],
-        out: Path,
+        out: Location,
         on_progress: Callable[[int, int], None],
         on_file_done: FileDone,
     ) -> None:
@@ -150,7 +150,7 @@ class SparkEngine:
         segment: Segment,
         recipe: Recipe,
         inputs: list[InputFile],
-        out: Path,
+        out: Location,
         on_progress: Callable[[int, int], None],
         on_file_done: FileDone,
     ) -> None:
@@ -162,7 +162,7 @@ class SparkEngine:
 def run(options: RunOptions) -> RunResult:
     recipe = build_recipe(options)
     inputs = expand_inputs(options.inputs, options.paths_prefix)
-    out = Path(options.output)
+    out = Location(options.output)
     manifest = {
         "curate_version": __version__,
         "recipe": recipe.name,
@@ -174,9 +174,6 @@ def run(options: RunOptions) -> RunResult:
     if options.engine == "local":
         engine: LocalEngine | SparkEngine = LocalEngine(options.workers or os.cpu_count() or 1)
     elif options.engine == "spark":
-        from pipeline.spark import recover_staging
-
-        recover_staging(out)
         engine = SparkEngine(options.master)
     else:
         raise ValueError(f"unknown engine {options.engine!r}; choose local or spark")
@@ -214,7 +211,7 @@ def _run_with_progress(
     segment: Segment,
     recipe: Recipe,
     pending: list[InputFile],
-    out: Path,
+    out: Location,
     progress: bool,
     failures: list[tuple[str, str]],
 ) -> None:
@@ -247,22 +244,32 @@ def _run_with_progress(
         bar.close()
 
 
-def collect_stats(out: Path, recipe: Recipe, inputs: list[InputFile]) -> dict[str, Any]:
+def _read_all(paths: list[Location]) -> list[Any]:
+    """JSON files in order; on an object store, fetched 16 at a time (one marker per input file)."""
+    if all(p.is_local for p in paths):
+        return [read_json(p) for p in paths]
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(read_json, paths))
+
+
+def collect_stats(out: Location, recipe: Recipe, inputs: list[InputFile]) -> dict[str, Any]:
     """Merge the per-shard stats of every segment in DIR (inputs in input order first)."""
     segments = []
     for segment in plan_segments(recipe):
         directory = out / "_shards" / segment.name
+        present = set(directory.glob("*.json"))
         ordered = [directory / f"{f.shard_id}.json" for f in inputs] if segment.index == 0 else []
-        others = sorted(set(directory.glob("*.json")) - set(ordered))
-        segments.append([json.loads(p.read_text()) for p in [*ordered, *others] if p.exists()])
+        ordered = [p for p in ordered if p in present]
+        others = sorted(present - set(ordered))
+        segments.append(_read_all([*ordered, *others]))
     merged = merge_shard_stats(segments, [stage.name for stage in recipe.stages])
     for stage in merged["stages"]:
         analysis = out / "_work" / stage["name"] / "analysis.json"
         if analysis.exists():
-            stage["analysis"] = json.loads(analysis.read_text())["stats"]
+            stage["analysis"] = read_json(analysis)["stats"]
         prepared = out / "_work" / stage["name"] / "prepare.json"
         if prepared.exists():
-            stage["prepare"] = json.loads(prepared.read_text())
+            stage["prepare"] = read_json(prepared)
     stats = {"recipe": recipe.name, "fingerprint": recipe.fingerprint(), **merged}
     stats["accounting_ok"] = not accounting_problems(stats)
     return stats

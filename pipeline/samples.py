@@ -12,12 +12,13 @@ import bisect
 import hashlib
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from pipeline.storage import Location
 
 # Columns every sample shows on its own line; any other non-null column is listed as an extra field.
 SHOWN = ("id", "url", "text", "reason", "value", "stage", "html")
@@ -71,16 +72,16 @@ def scrub(text: str | None) -> str:
 
 
 # -- reading samples --------------------------------------------------------------------------------
-def parts(directory: Path) -> list[Path]:
-    return sorted(directory.glob("part-*.parquet")) if directory.is_dir() else []
+def parts(directory: Location) -> list[Location]:
+    return directory.glob("part-*.parquet")
 
 
-def _reasons(directory: Path) -> Iterator[tuple[Path, int, str]]:
+def _reasons(directory: Location) -> Iterator[tuple[Location, int, str]]:
     """(part, row in part, reason) of every rejected row, reading only the `reason` column."""
     scanned = 0
     for path in parts(directory):
         offset = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=4096, columns=["reason"]):
+        for batch in pq.ParquetFile(path.source()).iter_batches(batch_size=4096, columns=["reason"]):
             for i, reason in enumerate(batch.column("reason").to_pylist()):
                 yield path, offset + i, reason
             offset += batch.num_rows
@@ -89,9 +90,9 @@ def _reasons(directory: Path) -> Iterator[tuple[Path, int, str]]:
                 return
 
 
-def _rows(path: Path, indices: list[int]) -> list[dict[str, Any]]:
+def _rows(path: Location, indices: list[int]) -> list[dict[str, Any]]:
     """Rows `indices` of a part, reading only the row groups that hold them (parts can be large)."""
-    file = pq.ParquetFile(path)
+    file = pq.ParquetFile(path.source())
     starts = [0]
     for g in range(file.metadata.num_row_groups):
         starts.append(starts[-1] + file.metadata.row_group(g).num_rows)
@@ -103,9 +104,9 @@ def _rows(path: Path, indices: list[int]) -> list[dict[str, Any]]:
     return table.take(pa.array(local, pa.int64())).to_pylist()
 
 
-def _read(picked: list[tuple[Path, int]]) -> list[dict[str, Any]]:
+def _read(picked: list[tuple[Location, int]]) -> list[dict[str, Any]]:
     """The rows at `picked` (part, row), in that order."""
-    by_part: dict[Path, list[int]] = {}
+    by_part: dict[Location, list[int]] = {}
     for path, i in picked:
         by_part.setdefault(path, []).append(i)
     rows = {(path, i): row for path, idx in by_part.items() for i, row in zip(idx, _rows(path, idx))}
@@ -118,11 +119,11 @@ def reason_matches(reason: str, wanted: str | None) -> bool:
 
 
 def rejected_samples(
-    out: Path, stage: str, per_reason: int, limit: int, reason: str | None = None
+    out: Location, stage: str, per_reason: int, limit: int, reason: str | None = None
 ) -> list[dict[str, Any]]:
     """Up to `per_reason` rows of each drop reason of `stage` (at most `limit` rows), in part order;
     with `reason`, only rows whose reason matches it (`reason_matches`)."""
-    picked: list[tuple[Path, int]] = []
+    picked: list[tuple[Location, int]] = []
     taken: dict[str, int] = {}
     for path, i, value in _reasons(out / "rejected" / stage):
         if not reason_matches(value, reason) or taken.get(value, 0) >= per_reason:
@@ -134,19 +135,19 @@ def rejected_samples(
     return _read(picked)
 
 
-def later_dirs(out: Path, stage_names: list[str], stage: str) -> list[Path]:
+def later_dirs(out: Location, stage_names: list[str], stage: str) -> list[Location]:
     """Where the rows `stage` kept ended up: documents/ and the rejected/ folders of later stages."""
     later = stage_names[stage_names.index(stage) + 1 :]
     return [out / "documents", *(out / "rejected" / name for name in later)]
 
 
-def kept_samples(out: Path, stage_names: list[str], stage: str, n: int) -> list[dict[str, Any]]:
+def kept_samples(out: Location, stage_names: list[str], stage: str, n: int) -> list[dict[str, Any]]:
     """`n` rows that `stage` kept, drawn deterministically (by a hash of stage and id) so that every
     stage shows different documents."""
-    candidates: list[tuple[str, Path, int]] = []
+    candidates: list[tuple[str, Location, int]] = []
     for directory in later_dirs(out, stage_names, stage):
         for path in parts(directory):
-            ids = pq.read_table(path, columns=["id"]).column("id").to_pylist()
+            ids = pq.read_table(path.source(), columns=["id"]).column("id").to_pylist()
             for i, doc_id in enumerate(ids[: KEPT_CANDIDATES - len(candidates)]):
                 key = hashlib.blake2b(f"{stage}\0{doc_id}".encode(), digest_size=8).hexdigest()
                 candidates.append((key, path, i))
@@ -172,14 +173,14 @@ def row_text(row: dict[str, Any]) -> str:
 
 
 def column_counts(
-    paths: list[Path], column: str, transform: Callable[[pa.Array], pa.Array] | None = None
+    paths: list[Location], column: str, transform: Callable[[pa.Array], pa.Array] | None = None
 ) -> dict[Any, int]:
     """value -> rows over `paths`, reading only `column` (pyarrow's value_counts, no Python loop)."""
     counts: dict[Any, int] = {}
     for path in paths:
-        if column not in pq.ParquetFile(path).schema_arrow.names:
+        if column not in pq.ParquetFile(path.source()).schema_arrow.names:
             continue
-        values = pq.read_table(path, columns=[column]).column(column).combine_chunks()
+        values = pq.read_table(path.source(), columns=[column]).column(column).combine_chunks()
         if transform is not None:
             values = transform(values)
         for item in pc.value_counts(values).to_pylist():

@@ -1,8 +1,8 @@
 """Process one input file: read it, run the stage chain, and hand the results to a writer.
 
 `process_stream` is the engine-independent core: it yields the documents and rejected rows of one
-input file batch by batch, then its statistics. The local engine writes them with `ShardWriter`
-(`process_input`); the Spark engine turns them into rows of a DataFrame.
+input file batch by batch, then its statistics. Both engines write them with `ShardWriter`
+(`process_input`): local worker processes and Spark tasks alike.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -20,6 +19,7 @@ from pipeline.chain import StageChain
 from pipeline.inputs import InputFile
 from pipeline.output import ShardWriter
 from pipeline.plan import Segment
+from pipeline.storage import Location
 from pipeline.warc import InputFileError, ReaderConfig, ReadStats, WarcReader
 
 ProgressFn = Callable[[int, int], None]  # (records read since last call, documents kept since last call)
@@ -43,7 +43,9 @@ class PartReader:
         self.stats = ReadStats()
 
     def batches(self) -> Iterator[pa.RecordBatch]:
-        for batch in pq.ParquetFile(self.path).iter_batches(batch_size=self.config.batch_size):
+        for batch in pq.ParquetFile(Location(self.path).open_input()).iter_batches(
+            batch_size=self.config.batch_size
+        ):
             self.stats.read += batch.num_rows
             self.stats.documents += batch.num_rows
             yield batch
@@ -94,10 +96,10 @@ def process_input(
     segment: Segment,
     reader_config: ReaderConfig,
     chain: StageChain,
-    out: Path,
+    out: Location,
     progress: ProgressFn | None = None,
 ) -> dict[str, Any]:
-    """Local engine: write this input's parts under `out` and commit them with its stats."""
+    """Both engines: write this input's parts under `out` and commit them with its stats."""
     writer = ShardWriter(out, input_file.shard_id, chain.doc_schema, segment.name, segment.documents_dir)
     stats: dict[str, Any] = {}
     try:

@@ -22,6 +22,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.charset import decode_html
 from pipeline.schema import RECORD_SCHEMA
+from pipeline.storage import Location
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 DOCUMENT_RECORD_TYPES = ("response", "conversion")
@@ -70,23 +71,10 @@ def open_input(path: str) -> IO[bytes]:
     """A byte stream over a local file, an HTTP(S) URL, or a Hadoop-style URI (s3a://, hdfs://, gs://)."""
     if path.startswith(("http://", "https://")):
         return urllib.request.urlopen(path, timeout=60)  # streamed, never held whole
-    if "://" in path and not path.startswith("file://"):
-        return _open_with_pyarrow(path)
-    path = path.removeprefix("file://")
-    _check_looks_like_warc(path)
-    return open(path, "rb")
-
-
-def _open_with_pyarrow(uri: str) -> IO[bytes]:
-    """Object stores and HDFS through pyarrow's filesystems (on Spark: opened in the executor)."""
-    from pyarrow import fs
-
-    uri = uri.replace("s3a://", "s3://", 1).replace("s3n://", "s3://", 1)
-    try:
-        filesystem, inner = fs.FileSystem.from_uri(uri)
-        return filesystem.open_input_stream(inner, compression=None)
-    except (OSError, ValueError, pa.ArrowException) as err:
-        raise InputFileError(f"cannot open {uri}: {err}") from None
+    location = Location(path)  # remote: opened here, in the worker or Spark executor, by pyarrow
+    if location.is_local:
+        _check_looks_like_warc(location.uri)
+    return location.open_stream()
 
 
 def _check_looks_like_warc(path: str) -> None:

@@ -28,7 +28,7 @@ def read_dir(path: Path) -> list[dict]:
 
 
 def rejected_rows(out: Path) -> list[dict]:
-    return [row for d in sorted((out / "rejected").iterdir()) for row in read_dir(d)]
+    return [row for d in sorted((out / "rejected").glob("*")) for row in read_dir(d)]
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 from pipeline.cli import main
 from tests.conftest import REPO, SAMPLE_WARC
 from tests.test_run import check_layout_and_accounting
+from tests.test_storage import download, upload_listing
 from tests.warcs import Page, article, write_warc
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed (make setup installs it)")
@@ -29,7 +30,8 @@ MASTER = "local[2,4]"  # 2 cores, and up to 4 attempts per task (local mode does
 
 
 @pytest.fixture(scope="module", autouse=True)
-def spark_environment():
+def spark_environment(s3_store):
+    # the S3 test server's variables are set before Spark starts, so executors inherit them
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     yield
     from pyspark.sql import SparkSession
@@ -69,11 +71,16 @@ def inputs(shared: Path | None) -> list[str]:
 
 def assert_same_outputs(a: Path, b: Path) -> None:
     assert rows(a / "documents") == rows(b / "documents")
-    stages = sorted(p.name for p in (a / "rejected").iterdir())
-    assert stages == sorted(p.name for p in (b / "rejected").iterdir())
+    stages = sorted(p.name for p in (a / "rejected").glob("*"))  # absent on an object store when empty
+    assert stages == sorted(p.name for p in (b / "rejected").glob("*"))
     for stage in stages:
         assert rows(a / "rejected" / stage) == rows(b / "rejected" / stage)
     assert comparable_stats(a) == comparable_stats(b)
+    # the part files themselves are byte-identical: both engines write them with the same code
+    parts = sorted(p.relative_to(a) for p in a.glob("[dr]*/**/part-*.parquet"))
+    assert parts == sorted(p.relative_to(b) for p in b.glob("[dr]*/**/part-*.parquet"))
+    for part in parts:
+        assert (a / part).read_bytes() == (b / part).read_bytes(), part
 
 
 def test_spark_and_local_engines_give_the_same_outputs(tmp_path, shared_data):
@@ -84,7 +91,6 @@ def test_spark_and_local_engines_give_the_same_outputs(tmp_path, shared_data):
     check_layout_and_accounting(tmp_path / "spark")
     assert len(rows(tmp_path / "spark" / "documents")) > 10
     assert_same_outputs(tmp_path / "local", tmp_path / "spark")
-    assert not (tmp_path / "spark" / "_staging").exists()
     # rerun with --resume: everything is committed, nothing is redone or duplicated
     assert run(*spark, "--resume") == 0
     assert_same_outputs(tmp_path / "local", tmp_path / "spark")
@@ -144,7 +150,26 @@ def _wait_for_worker(web_port: int, timeout: float = 90) -> None:
     raise TimeoutError("the Spark worker did not register with the master")
 
 
-def test_spark_submit_to_a_standalone_cluster(tmp_path):
+def test_spark_reads_and_writes_an_object_store(s3_store, tmp_path):
+    warcs = [SAMPLE_WARC] + [
+        write_warc(
+            tmp_path / f"s{k}.warc.gz",
+            [Page(f"http://s{k}.example/{i}", article(i + 5 * k)) for i in range(4)],
+        )
+        for k in range(2)
+    ]
+    listing = upload_listing(s3_store, tmp_path, warcs, "crawl/CC-SPARK/warc.paths.gz")
+    common = ["--recipe", "fineweb", "--input", listing]
+    assert run(*common, "--output", s3_store.uri("spark-run"), "--engine", "spark", "--master", MASTER) == 0
+    assert run(*common, "--output", s3_store.uri("local-run"), "--workers", "2") == 0
+    spark_out = download(s3_store, "spark-run", tmp_path / "spark")
+    local_out = download(s3_store, "local-run", tmp_path / "local")
+    check_layout_and_accounting(spark_out)
+    assert len(rows(spark_out / "documents")) > 10
+    assert_same_outputs(local_out, spark_out)
+
+
+def test_spark_submit_to_a_standalone_cluster(s3_store, tmp_path):
     spark_home = Path(pyspark.__file__).parent
     env = {
         **os.environ,
@@ -200,7 +225,10 @@ def test_spark_submit_to_a_standalone_cluster(tmp_path):
                 )
                 for k in range(2)
             ]
-            out = tmp_path / "out"
+            # the shape: a warc.paths listing and the output on an object store (s3a://)
+            listing = upload_listing(
+                s3_store, tmp_path, [Path(w) for w in warcs], "crawl/CC-SUBMIT/warc.paths.gz"
+            )
             submit = subprocess.run(
                 [
                     str(spark_home / "bin" / "spark-submit"),
@@ -212,9 +240,9 @@ def test_spark_submit_to_a_standalone_cluster(tmp_path):
                     "--recipe",
                     "extract_only",
                     "--input",
-                    *warcs,
+                    listing,
                     "--output",
-                    str(out),
+                    s3_store.uri("submitted"),
                 ],
                 env=env,
                 capture_output=True,
@@ -223,12 +251,12 @@ def test_spark_submit_to_a_standalone_cluster(tmp_path):
             )
             assert submit.returncode == 0, submit.stderr[-3000:]
             assert "final documents: 8" in submit.stdout
+            out = download(s3_store, "submitted", tmp_path / "out")
             stats = check_layout_and_accounting(out)
             assert stats["engine"] == "spark" and stats["input_files"] == 2
-            assert (
-                run("--recipe", "extract_only", "--input", *warcs, "--output", str(tmp_path / "local")) == 0
-            )
-            assert_same_outputs(tmp_path / "local", out)
+            local = s3_store.uri("submitted-local")
+            assert run("--recipe", "extract_only", "--input", listing, "--output", local) == 0
+            assert_same_outputs(download(s3_store, "submitted-local", tmp_path / "local"), out)
         finally:
             for process in (worker, master):
                 process.terminate()
