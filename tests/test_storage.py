@@ -146,3 +146,23 @@ def test_s3_errors_are_clear(s3_store, tmp_path, capsys):
     assert "cannot read listing" in capsys.readouterr().err
     assert main(["run", "--input", s3_store.uri("empty-prefix/"), "--output", str(tmp_path / "o")]) == 2
     assert "holds no WARC" in capsys.readouterr().err
+
+
+def test_s3_output_refuses_a_second_run_and_overwrite_replaces_it(s3_store, tmp_path, capsys):
+    first = write_warc(tmp_path / "a.warc.gz", [Page(f"http://a.example/{i}", article(i)) for i in range(3)])
+    second = write_warc(
+        tmp_path / "b.warc.gz", [Page(f"http://b.example/{i}", article(i + 3)) for i in range(2)]
+    )
+    out = s3_store.uri("runs/overwrite")
+    args = ["run", "--no-progress", "--recipe", "extract_only", "--output", out]
+    assert main([*args, "--input", str(first)]) == 0
+    assert main([*args, "--input", str(second)]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert main([*args, "--input", str(second), "--overwrite"]) == 0
+    remote = download(s3_store, "runs/overwrite", tmp_path / "downloaded")
+    stats = check_layout_and_accounting(remote)
+    assert stats["final_documents"] == 2 and stats["input_files"] == 1
+    assert {r["url"] for r in table_rows(remote / "documents")} == {
+        "http://b.example/0",
+        "http://b.example/1",
+    }
