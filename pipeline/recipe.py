@@ -128,8 +128,11 @@ def parse_recipe(data: Any, source: str, overrides: dict[str, dict[str, Any]] | 
         raise ConfigError(
             f"{where}: unknown key {unknown[0]!r}; valid keys: {', '.join(sorted(_TOP_LEVEL_KEYS))}"
         )
-    reader = build_config(ReaderConfig, data.get("reader"), f"{where}.reader")
     overrides = dict(overrides or {})
+    reader_params = data.get("reader")
+    if "reader" in overrides:  # `--set reader.batch_size=64`
+        reader_params = {**(reader_params if isinstance(reader_params, dict) else {}), **overrides.pop("reader")}
+    reader = build_config(ReaderConfig, reader_params, f"{where}.reader")
     stages: list[Stage] = []
     seen: set[str] = set()
     for i, (name, params) in enumerate(_stage_entries(data.get("stages"), where)):

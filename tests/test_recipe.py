@@ -35,6 +35,14 @@ def test_overrides_apply_and_must_name_recipe_stages():
         parse_recipe({"stages": ["extract"]}, "r.yaml", {"language": {"threshold": 0.5}})
 
 
+def test_reader_settings_can_be_overridden_like_a_stage():
+    data = {"reader": {"max_page_bytes": 1000}, "stages": ["extract"]}
+    recipe = parse_recipe(data, "r.yaml", {"reader": {"batch_size": 64}})
+    assert (recipe.reader.batch_size, recipe.reader.max_page_bytes) == (64, 1000)
+    with pytest.raises(ConfigError, match=r"reader: unknown parameter 'batch'"):
+        parse_recipe(data, "r.yaml", {"reader": {"batch": 64}})
+
+
 def test_fingerprint_follows_settings_not_source():
     a = parse_recipe({"name": "x", "stages": ["extract"]}, "a.yaml")
     b = parse_recipe({"name": "x", "stages": [{"extract": {}}]}, "b.yaml")
