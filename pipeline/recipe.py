@@ -131,7 +131,10 @@ def parse_recipe(data: Any, source: str, overrides: dict[str, dict[str, Any]] | 
     overrides = dict(overrides or {})
     reader_params = data.get("reader")
     if "reader" in overrides:  # `--set reader.batch_size=64`
-        reader_params = {**(reader_params if isinstance(reader_params, dict) else {}), **overrides.pop("reader")}
+        reader_params = {
+            **(reader_params if isinstance(reader_params, dict) else {}),
+            **overrides.pop("reader"),
+        }
     reader = build_config(ReaderConfig, reader_params, f"{where}.reader")
     stages: list[Stage] = []
     seen: set[str] = set()
