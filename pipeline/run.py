@@ -130,6 +130,7 @@ class LocalEngine:
         out: Location,
         on_progress: Callable[[int, int], None],
         on_file_done: FileDone,
+        on_tasks_done: Callable[[int], None] | None = None,
     ) -> None:
         from pipeline.local import run_local
 
@@ -153,10 +154,11 @@ class SparkEngine:
         out: Location,
         on_progress: Callable[[int, int], None],
         on_file_done: FileDone,
+        on_tasks_done: Callable[[int], None] | None = None,
     ) -> None:
         from pipeline.spark import run_spark
 
-        run_spark(self.spark, segment, recipe.reader, inputs, out, on_file_done)
+        run_spark(self.spark, segment, recipe.reader, inputs, out, on_file_done, on_tasks_done)
 
 
 def run(options: RunOptions) -> RunResult:
@@ -225,7 +227,7 @@ def _run_with_progress(
         dynamic_ncols=True,
         file=sys.stderr,
     )
-    counts = {"records": 0, "kept": 0}
+    counts = {"records": 0, "kept": 0, "files": 0}
 
     def on_progress(records: int, kept: int) -> None:
         counts["records"] += records
@@ -234,14 +236,23 @@ def _run_with_progress(
         bar.refresh()
 
     def on_file_done(path: str, stats: dict[str, Any] | None, error: str | None) -> None:
-        bar.update(1)
+        counts["files"] += 1
+        _advance(bar, counts["files"])
         if error is not None:
             failures.append((path, error))
 
+    def on_tasks_done(finished: int) -> None:  # Spark: tasks finished but not yet collected
+        _advance(bar, counts["files"] + finished)
+
     try:
-        engine.run_segment(segment, recipe, pending, out, on_progress, on_file_done)
+        engine.run_segment(segment, recipe, pending, out, on_progress, on_file_done, on_tasks_done)
     finally:
         bar.close()
+
+
+def _advance(bar: tqdm, files: int) -> None:
+    if files > bar.n:
+        bar.update(min(files, bar.total) - bar.n)
 
 
 def _read_all(paths: list[Location]) -> list[Any]:

@@ -19,7 +19,9 @@ import json
 import os
 import shutil
 import sys
+import threading
 import traceback
+import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
@@ -111,6 +113,7 @@ def run_spark(
     inputs: list[InputFile],
     out: Location,
     on_file_done: Callable[[str, dict[str, Any] | None, str | None], None],
+    on_tasks_done: Callable[[int], None] | None = None,
     files_per_wave: int = FILES_PER_WAVE,
 ) -> None:
     """Run one recipe segment over `inputs` (already filtered for --resume), one task per input."""
@@ -124,11 +127,46 @@ def run_spark(
         frame = spark.sparkContext.parallelize(rows, len(rows)).toDF(
             "path string, shard string, format string"
         )
-        results = frame.mapInArrow(function, from_arrow_schema(RESULT_SCHEMA)).collect()
+        mapped = frame.mapInArrow(function, from_arrow_schema(RESULT_SCHEMA))
+        results = _collect_with_progress(spark, mapped, on_tasks_done or (lambda finished: None))
         by_shard = {f.shard_id: f for f in wave}
         for row in sorted(results, key=lambda r: r["shard"]):
             stats = None if row["stats"] is None else json.loads(row["stats"])
             on_file_done(by_shard[row["shard"]].path, stats, row["error"])
+
+
+def _collect_with_progress(spark: Any, frame: Any, on_tasks_done: Callable[[int], None]) -> list[Any]:
+    """`frame.collect()`, reporting finished tasks while it runs (Spark's status tracker, polled)."""
+    context = spark.sparkContext
+    group = f"curate-{uuid.uuid4().hex[:12]}"
+    outcome: dict[str, Any] = {}
+
+    def collect() -> None:
+        try:
+            context.setJobGroup(group, "curate: input files", interruptOnCancel=True)
+            outcome["rows"] = frame.collect()
+        except BaseException as err:  # re-raised in the caller's thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=collect, name=group, daemon=True)
+    worker.start()
+    tracker = context.statusTracker()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+            finished = 0
+            for job in tracker.getJobIdsForGroup(group):
+                info = tracker.getJobInfo(job)
+                for stage in info.stageIds if info else []:
+                    stage_info = tracker.getStageInfo(stage)
+                    finished += stage_info.numCompletedTasks if stage_info else 0
+            on_tasks_done(finished)
+    except KeyboardInterrupt:
+        context.cancelJobGroup(group)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["rows"]
 
 
 def _write_partition(

@@ -284,3 +284,21 @@ def test_spark_dedup_analysis_matches_local(tmp_path):
     assert local_stats["duplicates"] >= 2
     assert spark == local
     assert spark_stats == local_stats
+
+
+def _slow_identity(batches):
+    for batch in batches:
+        time.sleep(1.0)
+        yield batch
+
+
+def test_progress_counts_finished_tasks_while_the_job_runs():
+    from pipeline.spark import _collect_with_progress, get_session
+
+    spark = get_session(MASTER)
+    frame = spark.range(0, 4, numPartitions=4).mapInArrow(_slow_identity, "id long")
+    seen: list[int] = []
+    rows = _collect_with_progress(spark, frame, seen.append)
+    assert sorted(r["id"] for r in rows) == [0, 1, 2, 3]
+    assert seen and seen[-1] == 4 and seen == sorted(seen)
+    assert seen[0] < 4, "no report before the job ended"
