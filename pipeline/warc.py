@@ -13,6 +13,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -77,6 +78,26 @@ def open_input(path: str) -> IO[bytes]:
     return location.open_stream()
 
 
+class _WholeGzip:
+    """A WARC gzipped as one stream, decompressed whole. warcio takes an EOFError from its stream for
+    the end of the file, so a truncated stream ends quietly here and `truncated` says it happened."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._gzip = gzip.GzipFile(fileobj=raw)
+        self.truncated = False
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._gzip.read(size)
+        except EOFError:
+            self.truncated = True
+            return b""
+
+
+def _single_gzip_stream(err: ArchiveLoadFailed) -> bool:
+    return "non-chunked gzip" in str(err)
+
+
 def _check_looks_like_warc(path: str) -> None:
     """warcio parses anything as a legacy ARC file; a WARC (or WET/WAT) starts with `WARC/`."""
     with open(path, "rb") as handle:
@@ -132,17 +153,31 @@ class WarcReader:
             stream = open_input(self.path)
         except OSError as err:
             raise InputFileError(f"cannot open: {err}") from None
-        with stream:
+        with ExitStack() as stack:
+            stack.enter_context(stream)
             iterator = ArchiveIterator(stream, check_digests=False)
             records = iter(iterator)
+            whole: _WholeGzip | None = None
             ordinal = 0
             while True:
                 try:
                     record = next(records)
                 except StopIteration:
+                    if whole is not None and whole.truncated:  # the record being read was cut off
+                        self._read_error(EOFError("gzip stream ends inside a record (truncated file)"))
                     self._check_complete(iterator)
                     return
                 except ArchiveLoadFailed as err:
+                    if _single_gzip_stream(err) and iterator.reader.decompressor is not None:
+                        # `gzip file.warc` (one stream, not one member per record): warcio refuses
+                        # it; read it again through gzip and skip the records already handled.
+                        self.stats.info["single_gzip_stream"] += 1
+                        whole = _WholeGzip(stack.enter_context(open_input(self.path)))
+                        iterator = ArchiveIterator(whole, check_digests=False)
+                        records = iter(iterator)
+                        for _ in range(ordinal):
+                            next(records, None)
+                        continue
                     if self.stats.read == 0 and not self.stats.other_records:
                         raise InputFileError(f"not a WARC file ({err})") from None
                     self._read_error(err)

@@ -64,6 +64,26 @@ def test_truncated_gzip_keeps_earlier_records_and_counts_the_loss(tmp_path):
     assert stats.errors and stats.errors[0]["file"] == str(path)
 
 
+def test_single_gzip_stream_warc_reads_like_a_multi_member_one(tmp_path):
+    pages = [Page(f"http://a.example/{i}", article(i)) for i in range(5)]
+    pages.insert(2, Page("http://a.example/logo.png", b"\x89PNG", content_type="image/png"))
+    members = write_warc(tmp_path / "members.warc.gz", pages)
+    single = tmp_path / "single.warc.gz"  # what `gzip file.warc` makes: one stream for all records
+    single.write_bytes(gzip.compress(gzip.decompress(members.read_bytes())))
+    stats_m, rows_m = _read(members)
+    stats_s, rows_s = _read(single)
+    strip = [{k: v for k, v in r.items() if k != "source_file"} for r in rows_m]
+    assert [{k: v for k, v in r.items() if k != "source_file"} for r in rows_s] == strip
+    assert (
+        (stats_s.read, dict(stats_s.skipped)) == (stats_m.read, dict(stats_m.skipped)) == (6, {"non_html": 1})
+    )
+    assert stats_s.info["single_gzip_stream"] == 1 and not stats_s.errors
+    single.write_bytes(single.read_bytes()[:-400])  # truncated: earlier records kept, the loss counted
+    stats_t, rows_t = _read(single)
+    assert 0 < len(rows_t) < 5 and stats_t.skipped["read_error"] == 1
+    assert stats_t.read == stats_t.documents + sum(stats_t.skipped.values())
+
+
 def test_not_a_warc_is_a_clear_error_naming_the_problem(tmp_path):
     path = tmp_path / "notes.warc.gz"
     path.write_bytes(gzip.compress(b"just some text, not a WARC\n" * 20))
