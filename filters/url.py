@@ -37,9 +37,9 @@ import pyarrow as pa
 
 from filters.blocklist import Blocklist, BlocklistSource, domain_key, is_tarball, url_key
 from pipeline.registry import register
+from pipeline.resources import shipped
 from pipeline.stage import Rejection, Stage, StageOutput, split_batch
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_LISTS = "data/blocklists/demo"
 
 # datatrove's normaliser: runs of anything but ASCII letters and digits.
@@ -48,12 +48,12 @@ WORD_FILES = ("banned_words_file", "soft_banned_words_file", "banned_subwords_fi
 
 
 def resolve_path(value: str) -> Path:
-    """A path as given if it exists (or is absolute), else relative to the repository root (demo lists)."""
+    """A path as given if it exists (or is absolute), else a file shipped with curate (demo lists)."""
     path = Path(value).expanduser()
     if path.is_absolute() or path.exists():
         return path
-    in_repo = REPO_ROOT / path
-    return in_repo if in_repo.exists() else path
+    bundled = shipped(value)
+    return bundled if bundled.exists() else path
 
 
 def normalize_word(text: str) -> str:

@@ -188,13 +188,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_recipes() -> int:
-    from pipeline.recipe import RECIPES_DIR, available_recipes
+    from pipeline.recipe import available_recipes, recipes_dir
 
     recipes = available_recipes()
     width = max((len(n) for n in recipes), default=0)
     for name, description in recipes.items():
         print(f"{name:<{width}}  {description}")
-    print(f"\n(from {RECIPES_DIR}; `curate run --recipe PATH` takes your own YAML, see README 'Recipes')")
+    print(f"\n(from {recipes_dir()}; `curate run --recipe PATH` takes your own YAML, see README 'Recipes')")
     return 0
 
 

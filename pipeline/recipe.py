@@ -26,11 +26,16 @@ import yaml
 
 from pipeline.config import ConfigError, build_config
 from pipeline.registry import stage_class
+from pipeline.resources import shipped
 from pipeline.stage import Stage
 from pipeline.warc import ReaderConfig
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RECIPES_DIR = Path(os.environ.get("CURATE_RECIPES", REPO_ROOT / "recipes"))
+
+def recipes_dir() -> Path:
+    """The bundled recipes (CURATE_RECIPES overrides): see pipeline.resources for where they live."""
+    return Path(os.environ["CURATE_RECIPES"]) if "CURATE_RECIPES" in os.environ else shipped("recipes")
+
+
 _TOP_LEVEL_KEYS = {"name", "description", "reader", "stages"}
 
 
@@ -64,7 +69,7 @@ class Recipe:
 def available_recipes() -> dict[str, str]:
     """name -> first line of the description, for `curate recipes`."""
     found = {}
-    for path in sorted(RECIPES_DIR.glob("*.yaml")):
+    for path in sorted(recipes_dir().glob("*.yaml")):
         try:
             description = str((yaml.safe_load(path.read_text()) or {}).get("description", ""))
         except yaml.YAMLError:
@@ -79,7 +84,7 @@ def resolve_recipe_path(recipe: str) -> Path:
         if not path.is_file():
             raise ConfigError(f"recipe file not found: {recipe}")
         return path
-    candidate = RECIPES_DIR / f"{recipe}.yaml"
+    candidate = recipes_dir() / f"{recipe}.yaml"
     if not candidate.is_file():
         known = ", ".join(sorted(available_recipes())) or "(none)"
         raise ConfigError(

@@ -16,6 +16,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from pipeline.cli import main
+from pipeline.dist import build as build_dist
 from tests.conftest import REPO, SAMPLE_WARC
 from tests.test_run import check_layout_and_accounting
 from tests.test_storage import download, upload_listing
@@ -171,8 +172,9 @@ def test_spark_reads_and_writes_an_object_store(s3_store, tmp_path):
 
 def test_spark_submit_to_a_standalone_cluster(s3_store, tmp_path):
     spark_home = Path(pyspark.__file__).parent
+    # no PYTHONPATH: driver and executors import curate from the zip that --py-files ships
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         "SPARK_HOME": str(spark_home),
         "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_PYTHON": sys.executable,
@@ -216,46 +218,50 @@ def test_spark_submit_to_a_standalone_cluster(s3_store, tmp_path):
         )
         try:
             _wait_for_worker(web_port)
+            # the bundled sample (real-looking pages that pass fineweb) and a generated file
             warcs = [
+                str(SAMPLE_WARC),
                 str(
                     write_warc(
-                        tmp_path / f"c{k}.warc.gz",
-                        [Page(f"http://c{k}.example/{i}", article(i + 10 * k)) for i in range(4)],
+                        tmp_path / "c.warc.gz", [Page(f"http://c.example/{i}", article(i)) for i in range(4)]
                     )
-                )
-                for k in range(2)
+                ),
             ]
             # the shape: a warc.paths listing and the output on an object store (s3a://)
             listing = upload_listing(
                 s3_store, tmp_path, [Path(w) for w in warcs], "crawl/CC-SUBMIT/warc.paths.gz"
             )
+            package = tmp_path / "dist" / "curate.zip"
+            build_dist(REPO, package)  # what `make dist` builds
             submit = subprocess.run(
                 [
                     str(spark_home / "bin" / "spark-submit"),
                     "--master",
                     master_url,
-                    "--conf",
-                    f"spark.executorEnv.PYTHONPATH={REPO}",
+                    "--py-files",
+                    str(package),
                     str(REPO / "jobs" / "curate_job.py"),
                     "--recipe",
-                    "extract_only",
+                    "fineweb",
                     "--input",
                     listing,
                     "--output",
                     s3_store.uri("submitted"),
                 ],
                 env=env,
+                cwd=tmp_path,
                 capture_output=True,
                 text=True,
                 timeout=300,
             )
             assert submit.returncode == 0, submit.stderr[-3000:]
-            assert "final documents: 8" in submit.stdout
             out = download(s3_store, "submitted", tmp_path / "out")
             stats = check_layout_and_accounting(out)
             assert stats["engine"] == "spark" and stats["input_files"] == 2
+            assert f"final documents: {stats['final_documents']}" in submit.stdout
+            assert stats["final_documents"] >= 4 and "url_filter" in [s["name"] for s in stats["stages"]]
             local = s3_store.uri("submitted-local")
-            assert run("--recipe", "extract_only", "--input", listing, "--output", local) == 0
+            assert run("--recipe", "fineweb", "--input", listing, "--output", local) == 0
             assert_same_outputs(download(s3_store, "submitted-local", tmp_path / "local"), out)
         finally:
             for process in (worker, master):
