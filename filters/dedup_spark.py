@@ -91,6 +91,7 @@ def connected_components(edges: Any) -> Any:
 
 
 def analyze_with_spark(stage: DuplicateRemover, spark: Any, parts: list[str], workdir: str) -> dict[str, Any]:
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -127,17 +128,26 @@ def analyze_with_spark(stage: DuplicateRemover, spark: Any, parts: list[str], wo
         .limit(SAMPLE_CLUSTERS)
         .collect()
     )
-    samples = []
-    for row in top:
-        dups = members.where((F.col("label") == row["label"]) & (F.col("node") != row["label"]))
-        dups = dups.orderBy("node").limit(5).select("id", "url").collect()
-        samples.append(
-            {
-                "size": row["cluster_size"],
-                "kept": {"id": row["duplicate_of"], "url": row["kept_url"]},
-                "duplicates": [{"id": d["id"], "url": d["url"]} for d in dups],
-            }
-        )
+    # the first 5 duplicates (by order key) of every sampled cluster, in one job
+    first = Window.partitionBy("label").orderBy("node")
+    shown = (
+        members.where(F.col("label").isin([row["label"] for row in top]) & (F.col("node") != F.col("label")))
+        .withColumn("rank", F.row_number().over(first))
+        .where(F.col("rank") <= 5)
+        .select("label", "rank", "id", "url")
+        .collect()
+    )
+    by_label: dict[str, list[Any]] = {}
+    for dup in sorted(shown, key=lambda d: (d["label"], d["rank"])):
+        by_label.setdefault(dup["label"], []).append({"id": dup["id"], "url": dup["url"]})
+    samples = [
+        {
+            "size": row["cluster_size"],
+            "kept": {"id": row["duplicate_of"], "url": row["kept_url"]},
+            "duplicates": by_label.get(row["label"], []),
+        }
+        for row in top
+    ]
     return {
         "documents": n_docs,
         "duplicates": duplicates.count(),

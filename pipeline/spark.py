@@ -101,9 +101,23 @@ def get_session(master: str | None, conf: dict[str, str] | None = None) -> Any:
     builder = SparkSession.builder.appName("curate")
     if master:
         builder = builder.master(master)
-    for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
+    settings = dict(DEFAULT_CONF)
+    cores = _local_cores(master)
+    if cores:  # 200 shuffle partitions (Spark's default) make each dedup job slow on one machine
+        settings["spark.sql.shuffle.partitions"] = str(2 * cores)
+    for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+def _local_cores(master: str | None) -> int | None:
+    """Cores of a `local`, `local[N]`, `local[*]` or `local[N,F]` master; None for a cluster."""
+    if master == "local":
+        return 1
+    if not master or not master.startswith("local[") or not master.endswith("]"):
+        return None
+    inside = master[len("local[") : -1].split(",")[0]
+    return os.cpu_count() or 1 if inside == "*" else int(inside) if inside.isdigit() else None
 
 
 def run_spark(

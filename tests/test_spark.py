@@ -308,3 +308,16 @@ def test_progress_counts_finished_tasks_while_the_job_runs():
     assert sorted(r["id"] for r in rows) == [0, 1, 2, 3]
     assert seen and seen[-1] == 4 and seen == sorted(seen)
     assert seen[0] < 4, "no report before the job ended"
+
+
+def test_local_masters_get_few_shuffle_partitions():
+    from pipeline.spark import _local_cores
+
+    assert [_local_cores(m) for m in ("local", "local[3]", "local[2,4]", "spark://h:7077", None)] == [
+        1,
+        3,
+        2,
+        None,
+        None,
+    ]
+    assert _local_cores("local[*]") == (os.cpu_count() or 1)
