@@ -8,7 +8,6 @@ records read = documents + skipped (the accounting rule of DESIGN.md).
 from __future__ import annotations
 
 import gzip
-import io
 import urllib.request
 import uuid
 from collections import Counter
@@ -182,9 +181,10 @@ class WarcReader:
                         raise InputFileError(f"not a WARC file ({err})") from None
                     self._read_error(err)
                     return
-                except (EOFError, OSError, ValueError, io.UnsupportedOperation) as err:
-                    # Truncated gzip or a broken record: keep what came before, count the loss.
-                    self._read_error(err)
+                except Exception as err:
+                    # Truncated gzip or a broken record (warcio trips on malformed headers with
+                    # anything from EOFError to AttributeError): keep what came before, count the loss.
+                    self._read_error(err, context=f"record {ordinal + 1} is malformed or cut short")
                     return
                 ordinal += 1  # position in the file: names records that lack a WARC-Record-ID
                 if record.rec_type not in DOCUMENT_RECORD_TYPES:
@@ -195,7 +195,7 @@ class WarcReader:
                 self.stats.read += 1
                 try:
                     row = self._to_row(record, ordinal)
-                except (EOFError, OSError, ValueError) as err:
+                except Exception as err:  # a record that breaks while its payload is read
                     self._read_error(err, already_counted=True)
                     return
                 if row is not None:
@@ -211,13 +211,14 @@ class WarcReader:
                 {"file": self.path, "error": "gzip stream ends inside a record (truncated file)"}
             )
 
-    def _read_error(self, err: BaseException, already_counted: bool = False) -> None:
+    def _read_error(self, err: BaseException, already_counted: bool = False, context: str = "") -> None:
         # The record being read when the file broke is counted as read and skipped, so the
         # accounting still holds; the file name and cause go to stats.json's errors.
         if not already_counted:
             self.stats.read += 1
         self.stats.skipped["read_error"] += 1
-        self.stats.errors.append({"file": self.path, "error": f"{type(err).__name__}: {err}"})
+        cause = f"{type(err).__name__}: {err}"
+        self.stats.errors.append({"file": self.path, "error": f"{context} ({cause})" if context else cause})
 
     def _to_row(self, record: Any, ordinal: int) -> dict[str, Any] | None:
         # Never ask warcio for the record offset here: it reads the record to its end first.

@@ -84,6 +84,17 @@ def test_single_gzip_stream_warc_reads_like_a_multi_member_one(tmp_path):
     assert stats_t.read == stats_t.documents + sum(stats_t.skipped.values())
 
 
+def test_malformed_record_headers_are_a_counted_read_error(tmp_path):
+    good = write_warc(tmp_path / "good.warc", [Page("http://a.example/", article(1))], gzip=False)
+    broken = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 20\r\n\r\nHTTP/1.1 200\r\nbroken"
+    path = tmp_path / "mixed.warc"  # a response without WARC-Target-URI: warcio raises AttributeError
+    path.write_bytes(good.read_bytes() + broken)
+    stats, rows = _read(path)
+    assert len(rows) == 1 and stats.skipped["read_error"] == 1
+    assert stats.read == stats.documents + sum(stats.skipped.values())
+    assert "record 2 is malformed" in stats.errors[0]["error"]
+
+
 def test_not_a_warc_is_a_clear_error_naming_the_problem(tmp_path):
     path = tmp_path / "notes.warc.gz"
     path.write_bytes(gzip.compress(b"just some text, not a WARC\n" * 20))
