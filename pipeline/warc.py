@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import pyarrow as pa
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.charset import decode_html
@@ -91,6 +92,31 @@ class _WholeGzip:
         except EOFError:
             self.truncated = True
             return b""
+
+
+class _BrotliDecompressor:
+    """`Content-Encoding: br` for warcio, whose own hook sets an attribute that brotli >= 1.1 forbids."""
+
+    unused_data = None  # warcio reads it after each block; a brotli stream has no trailing data
+
+    def __init__(self) -> None:
+        import brotli
+
+        self._inner = brotli.Decompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._inner.process(data)
+
+
+def _register_brotli() -> None:
+    try:
+        import brotli  # noqa: F401
+    except ImportError:  # without it, br payloads are read as they are (and fail extraction, counted)
+        return
+    BufferedReader.DECOMPRESSORS["br"] = _BrotliDecompressor
+
+
+_register_brotli()
 
 
 def _single_gzip_stream(err: ArchiveLoadFailed) -> bool:
@@ -195,9 +221,12 @@ class WarcReader:
                 self.stats.read += 1
                 try:
                     row = self._to_row(record, ordinal)
-                except Exception as err:  # a record that breaks while its payload is read
+                except (EOFError, OSError) as err:  # the file ends inside this record's payload
                     self._read_error(err, already_counted=True)
                     return
+                except Exception as err:  # a payload that cannot be decoded: skip it, read on
+                    self._read_error(err, already_counted=True, context=f"record {ordinal}: bad payload")
+                    continue
                 if row is not None:
                     self.stats.documents += 1
                     yield row

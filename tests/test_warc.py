@@ -95,6 +95,34 @@ def test_malformed_record_headers_are_a_counted_read_error(tmp_path):
     assert "record 2 is malformed" in stats.errors[0]["error"]
 
 
+def test_compressed_http_payloads_are_decoded(tmp_path):
+    import zlib
+
+    import brotli
+
+    deflate = zlib.compressobj(wbits=-15)
+    pages = [
+        Page("http://a.example/br", brotli.compress(article(1)), extra_headers=(("Content-Encoding", "br"),)),
+        Page("http://a.example/gz", gzip.compress(article(2)), extra_headers=(("Content-Encoding", "gzip"),)),
+        Page(
+            "http://a.example/df",
+            deflate.compress(article(3)) + deflate.flush(),
+            extra_headers=(("Content-Encoding", "deflate"),),
+        ),
+    ]
+    pages.append(
+        Page("http://a.example/bad", b"not brotli at all", extra_headers=(("Content-Encoding", "br"),))
+    )
+    pages.append(Page("http://a.example/after", article(4)))
+    stats, rows = _read(write_warc(tmp_path / "enc.warc.gz", pages))
+    # the undecodable page is read as it is (warcio's fallback) or counted; the file reads on
+    assert stats.read == 5 and stats.read == stats.documents + sum(stats.skipped.values())
+    rows = [r for r in rows if r["url"] != "http://a.example/bad"]
+    assert [r["url"] for r in rows][-1] == "http://a.example/after"
+    rows = rows[:3]
+    assert [("walk along the river, part" in r["html"]) for r in rows] == [True, True, True]
+
+
 def test_not_a_warc_is_a_clear_error_naming_the_problem(tmp_path):
     path = tmp_path / "notes.warc.gz"
     path.write_bytes(gzip.compress(b"just some text, not a WARC\n" * 20))

@@ -18,6 +18,7 @@ class Page:
     status: str = "200 OK"
     content_type: str | None = "text/html; charset=utf-8"
     record_type: str = "response"  # or "conversion" for WET text
+    extra_headers: tuple[tuple[str, str], ...] = ()  # more HTTP headers, e.g. Content-Encoding
 
 
 def write_warc(path: Path, pages: list[Page], gzip: bool = True) -> Path:
@@ -28,6 +29,7 @@ def write_warc(path: Path, pages: list[Page], gzip: bool = True) -> Path:
         warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": "2024-05-18T01:02:03Z"}
         if page.record_type == "response":
             headers = [("Content-Type", page.content_type)] if page.content_type else []
+            headers += list(page.extra_headers)
             http = StatusAndHeaders(page.status, headers, protocol="HTTP/1.1")
             record = writer.create_warc_record(
                 page.url,
