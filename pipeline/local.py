@@ -3,14 +3,21 @@
 Each worker loads the recipe's models once (Stage.setup) and then processes whole input files, one
 at a time, writing that file's parts; memory stays flat whatever the input size because nothing
 holds more than one batch per stage. Progress flows back to the parent over a queue.
+
+A worker process that dies (killed for memory, a crash in a C extension) does not hang or sink the
+run: the files it was working on are retried one at a time in a fresh process, as Spark retries a
+task, and a file that kills its worker `MAX_CRASHES` times is reported as failed; the other files
+go on. Parts of a killed attempt are never published (temporary names), so retries leave no
+duplicates.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
 import traceback
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from pipeline.chain import StageChain
@@ -19,6 +26,9 @@ from pipeline.plan import Segment
 from pipeline.shard import process_input
 from pipeline.storage import Location
 from pipeline.warc import ReaderConfig
+
+MAX_CRASHES = 3  # a file whose worker process dies this many times is reported as failed
+FileDone = Callable[[str, "dict[str, Any] | None", "str | None"], None]
 
 _worker: dict[str, Any] = {}
 
@@ -33,9 +43,10 @@ def _init_worker(segment: Segment, reader_config: ReaderConfig, out: Location, p
 
 def _run_in_worker(input_file: InputFile) -> tuple[str, dict[str, Any] | None, str | None]:
     progress_queue = _worker["queue"]
+    progress_queue.put(("start", input_file.shard_id))
 
     def report(records: int, kept: int) -> None:
-        progress_queue.put((records, kept))
+        progress_queue.put(("progress", records, kept))
 
     try:
         stats = process_input(
@@ -53,7 +64,7 @@ def run_local(
     out: Location,
     workers: int,
     on_progress: Callable[[int, int], None],
-    on_file_done: Callable[[str, dict[str, Any] | None, str | None], None],
+    on_file_done: FileDone,
 ) -> None:
     """Process `inputs` (already filtered for --resume); callbacks run in this (the parent) process."""
     if workers <= 1 or len(inputs) <= 1:
@@ -67,27 +78,74 @@ def run_local(
                 on_file_done(input_file.path, None, traceback.format_exc())
         return
     context = mp.get_context("spawn")  # no fork: workers start clean, without the parent's threads
-    progress_queue = context.Queue()
-    init_args = (segment, reader_config, out, progress_queue)
-    with context.Pool(min(workers, len(inputs)), _init_worker, init_args) as pool:
-        pending = [pool.apply_async(_run_in_worker, (f,)) for f in inputs]
-        while pending:
-            _drain(progress_queue, on_progress, timeout=0.2)
-            still = []
-            for result in pending:
-                if result.ready():
-                    on_file_done(*result.get())
-                else:
-                    still.append(result)
-            pending = still
-        _drain(progress_queue, on_progress, timeout=0)
+    base_args = (segment, reader_config, out)
+    pending = list(inputs)
+    crashes: dict[str, int] = {}
+    while pending:
+        suspects, untouched = _pool_pass(pending, workers, context, base_args, on_progress, on_file_done)
+        if suspects == [] and len(untouched) == len(pending) and untouched:
+            # workers die before they start any file (e.g. out of memory while loading the models)
+            for input_file in untouched:
+                on_file_done(input_file.path, None, "worker processes die before processing any file\n")
+            return
+        pending = untouched
+        for input_file in suspects:  # alone, so that a crash names its file
+            while _pool_pass([input_file], 1, context, base_args, on_progress, on_file_done) != ([], []):
+                crashes[input_file.shard_id] = crashes.get(input_file.shard_id, 0) + 1
+                if crashes[input_file.shard_id] >= MAX_CRASHES - 1:  # the first crash was in the pool
+                    on_file_done(
+                        input_file.path,
+                        None,
+                        f"the worker process died {MAX_CRASHES} times on this file (killed for memory, "
+                        "or a crash in a C extension); its parts were discarded\n",
+                    )
+                    break
 
 
-def _drain(progress_queue: Any, on_progress: Callable[[int, int], None], timeout: float) -> None:
-    try:
-        item = progress_queue.get(timeout=timeout) if timeout else progress_queue.get_nowait()
-        while True:
-            on_progress(*item)
-            item = progress_queue.get_nowait()
-    except queue.Empty:
-        return
+def _pool_pass(
+    files: list[InputFile],
+    workers: int,
+    context: Any,
+    base_args: tuple[Any, ...],
+    on_progress: Callable[[int, int], None],
+    on_file_done: FileDone,
+) -> tuple[list[InputFile], list[InputFile]]:
+    """Run `files` in a pool until all are done or a worker dies; then return (files that were being
+    processed when it died, files not started yet)."""
+    # A fresh queue per pool: a killed worker may leave one half-written. SimpleQueue writes at
+    # once (no feeder thread), so a file's "start" is known before the worker can die on it.
+    progress_queue = context.SimpleQueue()
+    init_args = (*base_args, progress_queue)
+    by_shard = {f.shard_id: f for f in files}
+    started: set[str] = set()
+    finished: set[str] = set()
+    broken = False
+    with ProcessPoolExecutor(min(workers, len(files)), context, _init_worker, init_args) as pool:
+        futures: dict[Future, InputFile] = {pool.submit(_run_in_worker, f): f for f in files}
+        remaining = set(futures)
+        while remaining and not broken:
+            done, remaining = wait(remaining, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(progress_queue, on_progress, started)
+            for future in done:
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                finished.add(futures[future].shard_id)
+                on_file_done(*result)
+        _drain(progress_queue, on_progress, started)
+    if not broken:
+        return [], []
+    suspects = [by_shard[s] for s in sorted(started - finished)]
+    untouched = [f for f in files if f.shard_id not in started and f.shard_id not in finished]
+    return suspects, untouched
+
+
+def _drain(progress_queue: Any, on_progress: Callable[[int, int], None], started: set[str]) -> None:
+    while not progress_queue.empty():
+        message = progress_queue.get()
+        if message[0] == "start":
+            started.add(message[1])
+        else:
+            on_progress(message[1], message[2])

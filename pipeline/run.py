@@ -192,6 +192,7 @@ def run(options: RunOptions) -> RunResult:
         if segment.index == 0:
             skipped = len(segment_inputs) - len(pending)
         _run_with_progress(engine, segment, recipe, pending, out, options.progress, failures)
+    out.remove_temporaries()  # left by worker processes that were killed (their files were redone)
     stats = collect_stats(out, recipe, inputs)
     stats["engine"] = options.engine
     stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]

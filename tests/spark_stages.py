@@ -1,4 +1,4 @@
-"""A test-only stage that kills the Python worker running it, once: Spark must retry the task."""
+"""Test-only stages that kill the Python worker running them: engines must retry or report the file."""
 
 from __future__ import annotations
 
@@ -27,5 +27,23 @@ class KillWorkerOnce(Stage):
         marker = Path(self.config.marker)
         if not marker.exists():
             marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return keep_all(batch)
+
+
+@dataclass
+class KillOnUrlConfig:
+    url_part: str = ""
+
+
+@register
+class KillWorkerOnUrl(Stage):
+    """Kills its worker on every batch holding a URL that contains `url_part` (a poison file)."""
+
+    name = "kill_worker_on_url"
+    Config = KillOnUrlConfig
+
+    def process(self, batch: pa.RecordBatch) -> StageOutput:
+        if any(self.config.url_part in (url or "") for url in batch.column("url").to_pylist()):
             os.kill(os.getpid(), signal.SIGKILL)
         return keep_all(batch)

@@ -298,3 +298,40 @@ def test_real_warcs_end_to_end_with_known_first_sentence(tmp_path, shared_data):
     home = documents["https://soldaini.net/"]["text"]
     assert home.startswith("Hello, visitor!")
     assert "My name is Luca Soldaini and I use they/them pronouns." in home
+
+
+def _kill_run(tmp_path, stage_line: str) -> tuple[int, Path]:
+    import tests.spark_stages  # noqa: F401  (registers the killing stages)
+
+    warcs = [
+        str(
+            write_warc(
+                tmp_path / f"in{k}.warc.gz", [Page(f"http://k{k}.example/{i}", article(i)) for i in range(5)]
+            )
+        )
+        for k in range(3)
+    ]
+    recipe = tmp_path / "kill.yaml"
+    recipe.write_text(f"name: kill\nstages:\n  - extract\n  - {stage_line}\n")
+    out = tmp_path / "out"
+    code = curate("--recipe", str(recipe), "--input", *warcs, "--output", str(out), "--workers", "2")
+    return code, out
+
+
+def test_local_worker_killed_mid_file_is_retried_without_duplicates(tmp_path):
+    marker = tmp_path / "killed.pid"
+    code, out = _kill_run(tmp_path, f"kill_worker_once: {{marker: '{marker}'}}")
+    assert code == 0 and marker.exists(), "the worker was never killed"
+    stats = check_layout_and_accounting(out)
+    assert stats["final_documents"] == 15 and stats["failed_inputs"] == []
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_a_file_that_always_kills_its_worker_is_reported_and_the_others_finish(tmp_path):
+    code, out = _kill_run(tmp_path, "kill_worker_on_url: {url_part: 'k1.example'}")
+    assert code == 1
+    stats = check_layout_and_accounting(out)
+    assert stats["final_documents"] == 10
+    (failed,) = stats["failed_inputs"]
+    assert failed["file"].endswith("in1.warc.gz") and "died 3 times" in failed["traceback"]
+    assert {d["url"].split("/")[2] for d in read_dir(out / "documents")} == {"k0.example", "k2.example"}
