@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import threading
@@ -31,7 +32,7 @@ import pyarrow.parquet as pq
 
 from pipeline.chain import StageChain
 from pipeline.inputs import InputFile
-from pipeline.output import PARQUET_OPTIONS
+from pipeline.output import PARQUET_OPTIONS, finished_shards, read_json, shard_stats_path
 from pipeline.plan import Segment
 from pipeline.shard import process_input
 from pipeline.storage import Location
@@ -131,22 +132,57 @@ def run_spark(
     files_per_wave: int = FILES_PER_WAVE,
 ) -> None:
     """Run one recipe segment over `inputs` (already filtered for --resume), one task per input."""
-    from pyspark.sql.pandas.types import from_arrow_schema
 
     function = partial(process_partition, segment=segment, reader_config=reader_config, out=out)
     files_per_wave = max(files_per_wave, 4 * spark.sparkContext.defaultParallelism)  # keep big clusters busy
+    progress = on_tasks_done or (lambda finished: None)
     for start in range(0, len(inputs), files_per_wave):
         wave = inputs[start : start + files_per_wave]
-        rows = [(f.path, f.shard_id, f.format) for f in wave]
-        frame = spark.sparkContext.parallelize(rows, len(rows)).toDF(
-            "path string, shard string, format string"
+        while wave:  # a file whose task Spark gives up on is reported, and the wave runs again without it
+            wave = _run_wave(spark, function, wave, out, segment.name, on_file_done, progress)
+
+
+def _run_wave(
+    spark: Any,
+    function: Callable[..., Iterator[pa.RecordBatch]],
+    wave: list[InputFile],
+    out: Location,
+    segment_name: str,
+    on_file_done: Callable[[str, dict[str, Any] | None, str | None], None],
+    progress: Callable[[int], None],
+) -> list[InputFile]:
+    """One Spark job over `wave`, one partition per file; returns the files still to do (after a
+    file's task failed `spark.task.maxFailures` times, e.g. its worker was killed every time)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    rows = [(f.path, f.shard_id, f.format) for f in wave]
+    frame = spark.sparkContext.parallelize(rows, len(rows)).toDF("path string, shard string, format string")
+    mapped = frame.mapInArrow(function, from_arrow_schema(RESULT_SCHEMA))
+    try:
+        results = _collect_with_progress(spark, mapped, progress)
+    except Exception as err:
+        failed = re.search(r"Task (\d+) in stage [\d.]+ failed (\d+) times", str(err))
+        if failed is None or int(failed.group(1)) >= len(wave):
+            raise
+        culprit = wave[int(failed.group(1))]  # partition i holds file i
+        reason = str(err).strip().splitlines()[0][:2000]
+        on_file_done(
+            culprit.path,
+            None,
+            f"Spark gave up on this file after {failed.group(2)} failed attempts: {reason}\n",
         )
-        mapped = frame.mapInArrow(function, from_arrow_schema(RESULT_SCHEMA))
-        results = _collect_with_progress(spark, mapped, on_tasks_done or (lambda finished: None))
-        by_shard = {f.shard_id: f for f in wave}
-        for row in sorted(results, key=lambda r: r["shard"]):
-            stats = None if row["stats"] is None else json.loads(row["stats"])
-            on_file_done(by_shard[row["shard"]].path, stats, row["error"])
+        done = finished_shards(out, segment_name)  # tasks that finished before the job was aborted
+        for input_file in wave:
+            if input_file is not culprit and input_file.shard_id in done:
+                on_file_done(
+                    input_file.path, read_json(shard_stats_path(out, segment_name, input_file.shard_id)), None
+                )
+        return [f for f in wave if f is not culprit and f.shard_id not in done]
+    by_shard = {f.shard_id: f for f in wave}
+    for row in sorted(results, key=lambda r: r["shard"]):
+        stats = None if row["stats"] is None else json.loads(row["stats"])
+        on_file_done(by_shard[row["shard"]].path, stats, row["error"])
+    return []
 
 
 def _collect_with_progress(spark: Any, frame: Any, on_tasks_done: Callable[[int], None]) -> list[Any]:

@@ -321,3 +321,28 @@ def test_local_masters_get_few_shuffle_partitions():
         None,
     ]
     assert _local_cores("local[*]") == (os.cpu_count() or 1)
+
+
+def test_a_file_that_always_kills_its_worker_is_reported_and_the_others_finish(tmp_path):
+    import tests.spark_stages  # noqa: F401  (registers kill_worker_on_url on the driver)
+
+    warcs = [
+        str(
+            write_warc(
+                tmp_path / f"in{k}.warc.gz", [Page(f"http://p{k}.example/{i}", article(i)) for i in range(4)]
+            )
+        )
+        for k in range(3)
+    ]
+    recipe = tmp_path / "poison.yaml"
+    recipe.write_text(
+        "name: poison\nstages:\n  - extract\n  - kill_worker_on_url: {url_part: 'p1.example'}\n"
+    )
+    out = tmp_path / "out"
+    args = ["--recipe", str(recipe), "--input", *warcs, "--output", str(out), "--engine", "spark"]
+    assert run(*args, "--master", MASTER) == 1
+    stats = check_layout_and_accounting(out)
+    (failed,) = stats["failed_inputs"]
+    assert failed["file"].endswith("in1.warc.gz") and "Spark gave up on this file" in failed["traceback"]
+    assert stats["final_documents"] == 8
+    assert {r["url"].split("/")[2] for r in rows(out / "documents")} == {"p0.example", "p2.example"}
