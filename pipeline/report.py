@@ -234,14 +234,16 @@ def _timings(stats: dict[str, Any]) -> str:
 def _languages(out: Location, stats: dict[str, Any]) -> str:
     names = [s["name"] for s in stats["stages"]]
     final = S.column_counts(S.parts(out / "documents"), "language")
+    judged_parts: list[S.Counts] = []
     if "language" in names:
         rejected = S.column_counts(S.parts(out / "rejected" / "language"), "language")
         judged = dict(rejected)
         for directory in S.later_dirs(out, names, "language"):
-            for lang, n in S.column_counts(S.parts(directory), "language").items():
+            judged_parts.append(S.column_counts(S.parts(directory), "language"))
+            for lang, n in judged_parts[-1].items():
                 judged[lang] = judged.get(lang, 0) + n
     else:
-        rejected, judged = {}, dict(final)
+        rejected, judged = S.Counts(), dict(final)
     if not judged:
         return _section(
             "languages", "Languages", "<p class='muted'>no language column (no `language` stage)</p>"
@@ -261,8 +263,20 @@ def _languages(out: Location, stats: dict[str, Any]) -> str:
     )
     headers = ["language", "judged by `language`", "rejected by `language`", "final documents", "of final"]
     chart = plots.hbars("languages", dict(top[:12]), plots.KEPT)
+    budget = _budget_note([final, rejected, *judged_parts])
     return _section(
-        "languages", "Languages", f"<div class='cols'><div>{_table(headers, rows)}{more}</div>{chart}</div>"
+        "languages",
+        "Languages",
+        f"<div class='cols'><div>{_table(headers, rows)}{more}{budget}</div>{chart}</div>",
+    )
+
+
+def _budget_note(counts: list[S.Counts]) -> str:
+    if all(c.complete for c in counts):
+        return ""
+    return (
+        f"<p class='meta'>Counted over the first {S.MAX_COUNTED_ROWS:,} rows of each folder (the report's "
+        "row budget, which keeps it quick on huge runs); the funnel and reasons above are exact.</p>"
     )
 
 
@@ -270,8 +284,10 @@ def _domains(out: Location, stats: dict[str, Any]) -> str:
     final = S.column_counts(S.parts(out / "documents"), "url", S.hosts)
     rejected: dict[str, int] = {}
     by_stage: dict[str, dict[str, int]] = {}
+    counted = [final]
     for stage in stats["stages"]:
-        for host, n in S.column_counts(S.parts(out / "rejected" / stage["name"]), "url", S.hosts).items():
+        counted.append(S.column_counts(S.parts(out / "rejected" / stage["name"]), "url", S.hosts))
+        for host, n in counted[-1].items():
             rejected[host] = rejected.get(host, 0) + n
             by_stage.setdefault(host, {})[stage["name"]] = n
     total_final = sum(final.values())
@@ -292,7 +308,7 @@ def _domains(out: Location, stats: dict[str, Any]) -> str:
     )
     body = (
         f"<div class='cols'><div>{kept}</div><div>{dropped}</div></div>" if kept or dropped else "<p>none</p>"
-    )
+    ) + _budget_note(counted)
     return _section("domains", f"Top domains (of {len(final):,} kept hosts)", body)
 
 

@@ -26,6 +26,7 @@ SHOWN = ("id", "url", "text", "reason", "value", "stage", "html")
 META = ("warc_date", "warc_record_id", "source_file")
 MAX_SCANNED_ROWS = 200_000  # bound the scan for rare reasons in a huge rejected/<stage>/
 KEPT_CANDIDATES = 5_000  # kept samples are drawn from this many rows at most
+MAX_COUNTED_ROWS = 2_000_000  # per folder, for the language and domain tables of the report
 
 # -- PII scrubbing ----------------------------------------------------------------------------------
 # A minimal fallback for when `filters.pii` (presidio) is not importable: emails, phone-like digit runs
@@ -172,20 +173,42 @@ def row_text(row: dict[str, Any]) -> str:
     return re.sub(r"\s+", " ", re.sub(r"(?s)<(script|style)\b.*?</\1>|<[^>]+>", " ", page)).strip()
 
 
+class Counts(dict):
+    """value -> rows; `complete` is False when the row budget stopped the count early."""
+
+    complete = True
+
+
 def column_counts(
-    paths: list[Location], column: str, transform: Callable[[pa.Array], pa.Array] | None = None
-) -> dict[Any, int]:
-    """value -> rows over `paths`, reading only `column` (pyarrow's value_counts, no Python loop)."""
-    counts: dict[Any, int] = {}
+    paths: list[Location],
+    column: str,
+    transform: Callable[[pa.Array], pa.Array] | None = None,
+    max_rows: int | None = None,
+) -> Counts:
+    """value -> rows over `paths`, reading only `column` (pyarrow's value_counts, no Python loop),
+    row group by row group, and at most `max_rows` rows (default MAX_COUNTED_ROWS) so that a report
+    over billions of rows stays bounded in time."""
+    budget = MAX_COUNTED_ROWS if max_rows is None else max_rows
+    counts = Counts()
+    counted = 0
     for path in paths:
-        if column not in pq.ParquetFile(path.source()).schema_arrow.names:
+        if counted >= budget:
+            counts.complete = False
+            break
+        file = pq.ParquetFile(path.source())
+        if column not in file.schema_arrow.names:
             continue
-        values = pq.read_table(path.source(), columns=[column]).column(column).combine_chunks()
-        if transform is not None:
-            values = transform(values)
-        for item in pc.value_counts(values).to_pylist():
-            if item["values"] is not None:
-                counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+        for group in range(file.num_row_groups):
+            if counted >= budget:
+                counts.complete = False
+                break
+            values = file.read_row_group(group, columns=[column]).column(column).combine_chunks()
+            counted += len(values)
+            if transform is not None:
+                values = transform(values)
+            for item in pc.value_counts(values).to_pylist():
+                if item["values"] is not None:
+                    counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
     return counts
 
 

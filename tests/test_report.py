@@ -435,3 +435,23 @@ def test_report_from_stats_alone(tmp_path) -> None:
     assert "2 below 0.0001" in text and "1 above 1" in text
     data = json.loads(_parse(tmp_path / "report.html").data_json)
     assert data["stages"][3]["counters"] == {"hits:humaneval": 1}
+
+
+def test_language_and_domain_counts_respect_the_row_budget(tmp_path, monkeypatch) -> None:
+    from pipeline.storage import Location
+    from tests.warcs import Page, article, write_warc
+
+    extra = write_warc(
+        tmp_path / "extra.warc.gz", [Page(f"http://x.example/{i}", article(i)) for i in range(3)]
+    )
+    out = tmp_path / "run"
+    argv = ["run", "--no-progress", "--recipe", "fineweb", "--output", str(out), "--input", str(SAMPLE_WARC)]
+    assert main([*argv, str(extra)]) == 0
+    part = samples.parts(Location(out) / "documents")[-1]
+    full = samples.column_counts([part, part], "language")
+    assert full.complete and sum(full.values()) > 10
+    capped = samples.column_counts([part, part], "language", max_rows=1)
+    assert not capped.complete and sum(capped.values()) == sum(full.values()) // 2  # the second unread
+    assert "row budget" not in build_report(out).as_path().read_text()
+    monkeypatch.setattr(samples, "MAX_COUNTED_ROWS", 1)
+    assert "Counted over the first 1 rows of each folder" in build_report(out).as_path().read_text()
