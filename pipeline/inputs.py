@@ -15,7 +15,9 @@ import hashlib
 import io
 import os
 import re
+import urllib.request
 from dataclasses import dataclass
+from typing import IO
 
 from pipeline.storage import Location, StorageError, is_remote
 
@@ -74,19 +76,28 @@ def _strip_file_scheme(path: str) -> str:
 def read_listing(path: str, prefix: str | None) -> list[str]:
     """Entries of a CommonCrawl `*.paths(.gz)` listing (local or remote, streamed), joined to `prefix`
     (default: the listing's folder)."""
-    location = Location(path)
+    web = path.startswith(("http://", "https://"))
     try:
-        with location.open_stream() as raw:
+        with _open_listing(path, web) as raw:
             binary = gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
             with io.TextIOWrapper(binary, encoding="utf-8") as handle:
                 entries = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
     except (OSError, UnicodeDecodeError, EOFError) as err:
         raise InputError(f"cannot read listing {path}: {err}") from None
-    folder = location.parent.uri if not location.is_local else os.path.dirname(path)
+    if web or not Location(path).is_local:
+        folder = path.rsplit("/", 1)[0]
+    else:
+        folder = os.path.dirname(path)
     base = prefix if prefix is not None else folder
     if base and not base.endswith("/"):
         base += "/"
     return [entry if entry.startswith(("/", *REMOTE_SCHEMES)) else base + entry for entry in entries]
+
+
+def _open_listing(path: str, web: bool) -> IO[bytes]:
+    if web:  # e.g. a CommonCrawl listing over HTTPS, streamed
+        return urllib.request.urlopen(path, timeout=60)
+    return Location(path).open_stream()
 
 
 def _files_in_directory(directory: str) -> list[str]:
@@ -130,8 +141,8 @@ def expand_inputs(paths: list[str], paths_prefix: str | None = None) -> list[Inp
         path = _strip_file_scheme(raw)
         if is_remote(path):
             files.extend(_remote_inputs(path, paths_prefix))
-        elif path.startswith(REMOTE_SCHEMES):  # http(s): streamed by the reader
-            files.append(path)
+        elif path.startswith(REMOTE_SCHEMES):  # http(s): a listing is read here, a WARC by the reader
+            files.extend(read_listing(path, paths_prefix) if _is_listing(path) else [path])
         elif _is_listing(path):
             if not os.path.isfile(path):
                 raise InputError(f"input listing not found: {raw}")

@@ -166,3 +166,44 @@ def test_s3_output_refuses_a_second_run_and_overwrite_replaces_it(s3_store, tmp_
         "http://b.example/0",
         "http://b.example/1",
     }
+
+
+def test_https_style_listing_is_read_and_its_warcs_streamed(tmp_path):
+    """As with https://data.commoncrawl.org/crawl-data/.../warc.paths.gz: entries relative to the
+    site root, joined to --paths-prefix, fetched over HTTP (a server on 127.0.0.1 here)."""
+    import functools
+    import http.server
+    import threading
+
+    site = tmp_path / "site"
+    (site / "crawl-data" / "CC-T" / "segments").mkdir(parents=True)
+    warcs = [
+        write_warc(
+            site / "crawl-data" / "CC-T" / "segments" / f"h{k}.warc.gz",
+            [Page(f"http://h{k}.example/{i}", article(i + 3 * k)) for i in range(3)],
+        )
+        for k in range(2)
+    ]
+    entries = "".join(f"crawl-data/CC-T/segments/{w.name}\n" for w in warcs)
+    (site / "crawl-data" / "CC-T" / "warc.paths.gz").write_bytes(gzip.compress(entries.encode()))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    root = f"http://127.0.0.1:{server.server_address[1]}/"
+    try:
+        args = ["run", "--no-progress", "--recipe", "extract_only", "--workers", "1"]
+        listing = root + "crawl-data/CC-T/warc.paths.gz"
+        assert (
+            main([*args, "--input", listing, "--paths-prefix", root, "--output", str(tmp_path / "web")]) == 0
+        )
+    finally:
+        server.shutdown()
+    assert main([*args, "--input", *map(str, warcs), "--output", str(tmp_path / "local")]) == 0
+    web = table_rows(tmp_path / "web" / "documents")
+    assert len(web) == 6 and {r["source_file"] for r in web} == {
+        root + f"crawl-data/CC-T/segments/{w.name}" for w in warcs
+    }
+    assert [{k: v for k, v in r.items() if k != "source_file"} for r in web] == table_rows(
+        tmp_path / "local" / "documents", ("source_file",)
+    )
