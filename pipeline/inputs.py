@@ -74,8 +74,8 @@ def _strip_file_scheme(path: str) -> str:
 
 
 def read_listing(path: str, prefix: str | None) -> list[str]:
-    """Entries of a CommonCrawl `*.paths(.gz)` listing (local or remote, streamed), joined to `prefix`
-    (default: the listing's folder)."""
+    """Entries of a CommonCrawl `*.paths(.gz)` listing (local, remote or HTTP, streamed), joined to
+    `prefix`, or by default to the listing's folder (sharing the folders they have in common)."""
     web = path.startswith(("http://", "https://"))
     try:
         with _open_listing(path, web) as raw:
@@ -88,10 +88,25 @@ def read_listing(path: str, prefix: str | None) -> list[str]:
         folder = path.rsplit("/", 1)[0]
     else:
         folder = os.path.dirname(path)
-    base = prefix if prefix is not None else folder
-    if base and not base.endswith("/"):
-        base += "/"
-    return [entry if entry.startswith(("/", *REMOTE_SCHEMES)) else base + entry for entry in entries]
+    absolute = ("/", *REMOTE_SCHEMES)
+    if prefix is None:
+        return [
+            entry if entry.startswith(absolute) else _join_overlapping(folder, entry) for entry in entries
+        ]
+    base = prefix if prefix.endswith("/") or not prefix else prefix + "/"
+    return [entry if entry.startswith(absolute) else base + entry for entry in entries]
+
+
+def _join_overlapping(folder: str, entry: str) -> str:
+    """Join a listing entry to the listing's folder, sharing the folders they have in common:
+    CommonCrawl's `.../crawl-data/CC-MAIN-2024-10/warc.paths.gz` lists `crawl-data/CC-MAIN-2024-10/...`
+    from the bucket root, so its entries resolve without --paths-prefix."""
+    base = folder.rstrip("/").split("/")
+    head = entry.split("/")[:-1]
+    for size in range(min(len(base), len(head)), 0, -1):
+        if base[-size:] == head[:size]:
+            return "/".join([*base[:-size], entry])
+    return "/".join([*base, entry]) if base != [""] else entry
 
 
 def _open_listing(path: str, web: bool) -> IO[bytes]:

@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from pipeline.inputs import InputError, InputFile, expand_inputs, read_listing
+from pipeline.inputs import InputError, InputFile, _join_overlapping, expand_inputs, read_listing
 
 
 @pytest.fixture
@@ -40,6 +40,20 @@ def test_listing_plain_and_gzipped_with_prefix(tree):
     remote = read_listing(str(gz), "s3a://commoncrawl/")
     assert remote == ["s3a://commoncrawl/crawl-data/CC-MAIN-2024-10/x.warc.gz"]
     assert expand_inputs([str(gz)], "s3a://commoncrawl")[0].is_remote
+
+
+def test_commoncrawl_listing_resolves_from_its_own_folder_without_a_prefix(tree):
+    # CommonCrawl's listing sits in crawl-data/CC-X/ and names files from the bucket root
+    folder = tree / "mirror" / "crawl-data" / "CC-X"
+    (folder / "segments").mkdir(parents=True)
+    (folder / "segments" / "s.warc.gz").write_bytes(b"")
+    listing = folder / "warc.paths.gz"
+    listing.write_bytes(gzip.compress(b"crawl-data/CC-X/segments/s.warc.gz\n"))
+    assert [f.path for f in expand_inputs([str(listing)])] == [str(folder / "segments" / "s.warc.gz")]
+    remote = "s3a://commoncrawl/crawl-data/CC-MAIN-2024-10"
+    entry = "crawl-data/CC-MAIN-2024-10/segments/1/warc/x.warc.gz"
+    assert _join_overlapping(remote, entry) == remote + "/segments/1/warc/x.warc.gz"
+    assert _join_overlapping("/data", "a/b.warc") == "/data/a/b.warc"  # nothing shared: plain join
 
 
 def test_missing_inputs_fail_before_work_naming_the_path(tree):
