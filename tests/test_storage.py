@@ -82,12 +82,13 @@ def test_s3_location_round_trip(s3_store, tmp_path):
 
 
 def upload_listing(store, tmp_path: Path, warcs: list[Path], key: str) -> str:
-    """Upload the WARCs beside a gzipped warc.paths listing of their relative keys, as CommonCrawl does."""
+    """Upload the WARCs beside a gzipped warc.paths listing that names them from the bucket root, as
+    CommonCrawl's do (no --paths-prefix needed: the listing's folder is shared with its entries)."""
     folder = key.rsplit("/", 1)[0]
     entries = []
     for warc in warcs:
         store.upload(warc, f"{folder}/segments/{warc.name}")
-        entries.append(f"segments/{warc.name}")
+        entries.append(f"{folder}/segments/{warc.name}")
     listing = tmp_path / "warc.paths.gz"
     listing.write_bytes(gzip.compress(("\n".join(entries) + "\n").encode()))
     return store.upload(listing, key)
