@@ -132,7 +132,13 @@ def _remote_inputs(uri: str, paths_prefix: str | None) -> list[str]:
     other remote path is taken as a folder and listed (names only: no file is opened)."""
     if _is_listing(uri):
         return read_listing(uri, paths_prefix)
-    if uri.endswith(INPUT_SUFFIXES):
+    if uri.endswith(INPUT_SUFFIXES):  # named one by one: worth a look before any work starts
+        try:
+            found = Location(uri).is_file()
+        except StorageError as err:
+            raise InputError(str(err)) from None
+        if not found:
+            raise InputError(f"input not found: {uri}")
         return [uri]
     try:
         found = [

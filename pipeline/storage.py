@@ -176,7 +176,10 @@ class Location:
             return [self / name for name in sorted(os.listdir(self.uri))]
         filesystem, inner = self._remote()
         selector = pafs.FileSelector(inner, allow_not_found=True, recursive=False)
-        names = sorted(info.base_name for info in filesystem.get_file_info(selector))
+        try:
+            names = sorted(info.base_name for info in filesystem.get_file_info(selector))
+        except (OSError, pa.ArrowException) as err:
+            raise StorageError(f"cannot list {self.uri}: {err}") from None
         return [self / name for name in names]
 
     def glob(self, pattern: str) -> list[Location]:
@@ -194,7 +197,10 @@ class Location:
         filesystem, inner = self._remote()
         selector = pafs.FileSelector(inner, allow_not_found=True, recursive=True)
         scheme = self.uri.split("://", 1)[0]
-        infos = [i for i in filesystem.get_file_info(selector) if i.type == pafs.FileType.File]
+        try:
+            infos = [i for i in filesystem.get_file_info(selector) if i.type == pafs.FileType.File]
+        except (OSError, pa.ArrowException) as err:
+            raise StorageError(f"cannot list {self.uri}: {err}") from None
         return sorted(f"{scheme}://{_strip_bucketless(self.uri, inner, i.path)}" for i in infos)
 
     # -- reading ----------------------------------------------------------------------------------
@@ -266,14 +272,20 @@ class Location:
                 raise
             return
         filesystem, inner = self._remote()
-        sink = filesystem.open_output_stream(inner, compression=None)  # bytes as given, even for .gz
+        try:
+            sink = filesystem.open_output_stream(inner, compression=None)  # bytes as given, even for .gz
+        except (OSError, pa.ArrowException) as err:
+            raise StorageError(f"cannot write {self.uri}: {err}") from None
         try:
             yield sink
         except BaseException:
             sink.close()  # pyarrow cannot abandon an upload: complete it, then delete it
             filesystem.delete_file(inner)
             raise
-        sink.close()
+        try:
+            sink.close()  # the upload completes (and the object appears) here
+        except (OSError, pa.ArrowException) as err:
+            raise StorageError(f"cannot write {self.uri}: {err}") from None
 
     def write_bytes(self, data: bytes) -> None:
         with self.atomic_output() as sink:
@@ -296,10 +308,13 @@ class Location:
             return
         info = self._info()
         filesystem, inner = self._remote()
-        if info.type == pafs.FileType.Directory:
-            filesystem.delete_dir(inner)
-        elif info.type == pafs.FileType.File:
-            filesystem.delete_file(inner)
+        try:
+            if info.type == pafs.FileType.Directory:
+                filesystem.delete_dir(inner)
+            elif info.type == pafs.FileType.File:
+                filesystem.delete_file(inner)
+        except (OSError, pa.ArrowException) as err:
+            raise StorageError(f"cannot delete {self.uri}: {err}") from None
 
     def remove_temporaries(self) -> None:
         """Temporary files left below this directory by killed processes (local only: object stores

@@ -23,7 +23,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.charset import decode_html
 from pipeline.schema import RECORD_SCHEMA
-from pipeline.storage import Location
+from pipeline.storage import Location, StorageError
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 DOCUMENT_RECORD_TYPES = ("response", "conversion")
@@ -176,6 +176,8 @@ class WarcReader:
     def _rows(self) -> Iterator[dict[str, Any]]:
         try:
             stream = open_input(self.path)
+        except StorageError as err:  # names the URI already
+            raise InputFileError(str(err)) from None
         except OSError as err:
             raise InputFileError(f"cannot open: {err}") from None
         with ExitStack() as stack:

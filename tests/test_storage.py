@@ -147,6 +147,11 @@ def test_s3_errors_are_clear(s3_store, tmp_path, capsys):
     assert "cannot read listing" in capsys.readouterr().err
     assert main(["run", "--input", s3_store.uri("empty-prefix/"), "--output", str(tmp_path / "o")]) == 2
     assert "holds no WARC" in capsys.readouterr().err
+    assert main(["run", "--input", s3_store.uri("nowhere/x.warc.gz"), "--output", str(tmp_path / "o")]) == 2
+    assert "input not found: s3a://" in capsys.readouterr().err
+    warc = write_warc(tmp_path / "a.warc.gz", [Page("http://a.example/", article(1))])
+    assert main(["run", "--input", str(warc), "--output", "s3a://no-such-bucket/out"]) == 2
+    assert "cannot write s3a://no-such-bucket/out/run.json" in capsys.readouterr().err
 
 
 def test_s3_output_refuses_a_second_run_and_overwrite_replaces_it(s3_store, tmp_path, capsys):
