@@ -294,10 +294,6 @@ class Location:
     def write_text(self, text: str) -> None:
         self.write_bytes(text.encode("utf-8"))
 
-    def upload(self, source: Path) -> None:
-        with open(source, "rb") as handle, self.atomic_output() as sink:
-            shutil.copyfileobj(handle, sink, 1 << 20)
-
     def remove(self) -> None:
         """Delete this file or directory tree; nothing to do when it is absent."""
         if self.is_local:
