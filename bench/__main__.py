@@ -25,15 +25,39 @@ def main(argv: list[str]) -> int:
         started = time.perf_counter()
         importlib.import_module(f"bench.{name}").main()
         print(f"   done in {time.perf_counter() - started:.1f}s", flush=True)
-    parts = sorted((HERE / "results").glob("*.md"))
-    header = (
-        "# Benchmark results\n\n"
-        f"Written by `make bench` on {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
-        f"{platform.machine()}, {_cores()} cores. Per-core numbers come from one process.\n\n"
-    )
-    (HERE / "results.md").write_text(header + "\n".join(p.read_text() for p in parts))
+    join_results(HERE / "results", HERE / "results.md")
     print(f"wrote {HERE / 'results.md'}")
     return 0
+
+
+def join_results(directory: Path, joined: Path) -> None:
+    """Write `joined` from directory/<name>.md. A benchmark not run on this machine (the folder is not
+    committed) keeps its section from the existing `joined`, found between its markers."""
+    sections = _sections(joined.read_text()) if joined.exists() else {}
+    directory.mkdir(exist_ok=True)
+    sections.update({p.stem: p.read_text().rstrip() + "\n" for p in directory.glob("*.md")})
+    header = (
+        "# Benchmark results\n\n"
+        f"Written by `make bench` (last on {time.strftime('%Y-%m-%d')}), Python {platform.python_version()}, "
+        f"{platform.machine()}, {_cores()} cores. Per-core numbers come from one process.\n\n"
+    )
+    body = "\n".join(f"{MARK.format(name)}\n{sections[name]}" for name in sorted(sections))
+    joined.write_text(header + body)
+
+
+MARK = "<!-- bench: {} -->"
+
+
+def _sections(text: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    name = None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("<!-- bench: ") and line.rstrip().endswith("-->"):
+            name = line.strip()[len("<!-- bench: ") : -len("-->")].strip()
+            found[name] = ""
+        elif name is not None:
+            found[name] += line
+    return {k: v.rstrip() + "\n" for k, v in found.items()}
 
 
 def _cores() -> int:
