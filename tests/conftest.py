@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+from pipeline import storage
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -17,8 +20,9 @@ def shared_data() -> Path:
 
 
 class S3Store:
-    """An S3-compatible server on 127.0.0.1 (moto's server: real HTTP, the S3 REST protocol), with
-    the AWS environment variables that pyarrow, the workers and Spark executors read."""
+    """An S3-compatible server on 127.0.0.1 (moto's server: real HTTP, the S3 REST protocol). While it
+    runs, the AWS environment variables that pyarrow, the workers and Spark executors read point at it;
+    `stop()` restores them."""
 
     bucket = "curate-test"
 
@@ -46,6 +50,9 @@ class S3Store:
             allow_bucket_creation=True,
         )
         self.fs.create_dir(self.bucket)
+        self._saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)  # for this process and every worker or executor it starts
+        storage._s3_filesystem.cache_clear()
 
     def uri(self, key: str) -> str:
         return f"s3a://{self.bucket}/{key}"
@@ -56,25 +63,19 @@ class S3Store:
         return self.uri(key)
 
     def stop(self) -> None:
+        """Put the environment back and stop the server."""
+        for key, value in self._saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        storage._s3_filesystem.cache_clear()
         self.server.stop()
 
 
 @pytest.fixture(scope="session")
 def s3_store():
-    import os
-
     pytest.importorskip("moto", reason="moto is a dev dependency (make setup installs it)")
-    from pipeline import storage
-
     store = S3Store()
-    saved = {k: os.environ.get(k) for k in store.env}
-    os.environ.update(store.env)
-    storage._s3_filesystem.cache_clear()
     yield store
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    storage._s3_filesystem.cache_clear()
     store.stop()
