@@ -1,4 +1,4 @@
-"""Test-only stages that kill the Python worker running them: engines must retry or report the file."""
+"""Test-only stages that kill the Python worker running them (engines must retry or report the file), and the inputs of such runs."""
 
 from __future__ import annotations
 
@@ -47,3 +47,23 @@ class KillWorkerOnUrl(Stage):
         if any(self.config.url_part in (url or "") for url in batch.column("url").to_pylist()):
             os.kill(os.getpid(), signal.SIGKILL)
         return keep_all(batch)
+
+
+def kill_run_inputs(
+    tmp_path: Path, stage_line: str, pages: int = 5, host: str = "k"
+) -> tuple[list[str], Path]:
+    """Three WARCs of `pages` articles (hosts <host>0..2.example) and a recipe `extract` + `stage_line`."""
+    from tests.warcs import Page, article, write_warc
+
+    warcs = [
+        str(
+            write_warc(
+                tmp_path / f"in{k}.warc.gz",
+                [Page(f"http://{host}{k}.example/{i}", article(i)) for i in range(pages)],
+            )
+        )
+        for k in range(3)
+    ]
+    recipe = tmp_path / "kill.yaml"
+    recipe.write_text(f"name: kill\nstages:\n  - extract\n  - {stage_line}\n")
+    return warcs, recipe

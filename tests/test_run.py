@@ -301,18 +301,9 @@ def test_real_warcs_end_to_end_with_known_first_sentence(tmp_path, shared_data):
 
 
 def _kill_run(tmp_path, stage_line: str) -> tuple[int, Path]:
-    import tests.spark_stages  # noqa: F401  (registers the killing stages)
+    from tests.spark_stages import kill_run_inputs  # also registers the killing stages
 
-    warcs = [
-        str(
-            write_warc(
-                tmp_path / f"in{k}.warc.gz", [Page(f"http://k{k}.example/{i}", article(i)) for i in range(5)]
-            )
-        )
-        for k in range(3)
-    ]
-    recipe = tmp_path / "kill.yaml"
-    recipe.write_text(f"name: kill\nstages:\n  - extract\n  - {stage_line}\n")
+    warcs, recipe = kill_run_inputs(tmp_path, stage_line)
     out = tmp_path / "out"
     code = curate("--recipe", str(recipe), "--input", *warcs, "--output", str(out), "--workers", "2")
     return code, out

@@ -98,34 +98,12 @@ def test_spark_and_local_engines_give_the_same_outputs(tmp_path, shared_data):
 
 
 def test_killed_python_worker_is_retried_without_duplicates(tmp_path):
-    import tests.spark_stages  # noqa: F401  (registers kill_worker_once on the driver)
+    from tests.spark_stages import kill_run_inputs  # also registers kill_worker_once on the driver
 
-    warcs = [
-        str(
-            write_warc(
-                tmp_path / f"in{k}.warc.gz", [Page(f"http://k{k}.example/{i}", article(i)) for i in range(5)]
-            )
-        )
-        for k in range(3)
-    ]
     marker = tmp_path / "killed.pid"
-    recipe = tmp_path / "kill.yaml"
-    recipe.write_text(f"name: kill\nstages:\n  - extract\n  - kill_worker_once: {{marker: '{marker}'}}\n")
-    assert (
-        run(
-            "--recipe",
-            str(recipe),
-            "--input",
-            *warcs,
-            "--output",
-            str(tmp_path / "out"),
-            "--engine",
-            "spark",
-            "--master",
-            MASTER,
-        )
-        == 0
-    )
+    warcs, recipe = kill_run_inputs(tmp_path, f"kill_worker_once: {{marker: '{marker}'}}")
+    args = ["--recipe", str(recipe), "--input", *warcs, "--output", str(tmp_path / "out")]
+    assert run(*args, "--engine", "spark", "--master", MASTER) == 0
     assert marker.exists(), "the worker was never killed"
     stats = check_layout_and_accounting(tmp_path / "out")
     assert stats["final_documents"] == 15
@@ -324,20 +302,10 @@ def test_local_masters_get_few_shuffle_partitions():
 
 
 def test_a_file_that_always_kills_its_worker_is_reported_and_the_others_finish(tmp_path):
-    import tests.spark_stages  # noqa: F401  (registers kill_worker_on_url on the driver)
+    from tests.spark_stages import kill_run_inputs  # also registers kill_worker_on_url on the driver
 
-    warcs = [
-        str(
-            write_warc(
-                tmp_path / f"in{k}.warc.gz", [Page(f"http://p{k}.example/{i}", article(i)) for i in range(4)]
-            )
-        )
-        for k in range(3)
-    ]
-    recipe = tmp_path / "poison.yaml"
-    recipe.write_text(
-        "name: poison\nstages:\n  - extract\n  - kill_worker_on_url: {url_part: 'p1.example'}\n"
-    )
+    stage = "kill_worker_on_url: {url_part: 'p1.example'}"
+    warcs, recipe = kill_run_inputs(tmp_path, stage, pages=4, host="p")
     out = tmp_path / "out"
     args = ["--recipe", str(recipe), "--input", *warcs, "--output", str(out), "--engine", "spark"]
     assert run(*args, "--master", MASTER) == 1
