@@ -80,7 +80,6 @@ def run_local(
     context = mp.get_context("spawn")  # no fork: workers start clean, without the parent's threads
     base_args = (segment, reader_config, out)
     pending = list(inputs)
-    crashes: dict[str, int] = {}
     while pending:
         suspects, untouched = _pool_pass(pending, workers, context, base_args, on_progress, on_file_done)
         if suspects == [] and len(untouched) == len(pending) and untouched:
@@ -90,9 +89,10 @@ def run_local(
             return
         pending = untouched
         for input_file in suspects:  # alone, so that a crash names its file
+            deaths = 1  # the pool's
             while _pool_pass([input_file], 1, context, base_args, on_progress, on_file_done) != ([], []):
-                crashes[input_file.shard_id] = crashes.get(input_file.shard_id, 0) + 1
-                if crashes[input_file.shard_id] >= MAX_CRASHES - 1:  # the first crash was in the pool
+                deaths += 1
+                if deaths >= MAX_CRASHES:
                     on_file_done(
                         input_file.path,
                         None,
