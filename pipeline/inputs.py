@@ -15,11 +15,9 @@ import hashlib
 import io
 import os
 import re
-import urllib.request
 from dataclasses import dataclass
-from typing import IO
 
-from pipeline.storage import Location, StorageError, is_remote
+from pipeline.storage import WEB_SCHEMES, Location, StorageError, is_remote, open_stream
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".wat", ".wat.gz")
 PARQUET_SUFFIX = ".parquet"  # documents written by `curate run` (DIR/documents/), e.g. for `curate dedup`
@@ -76,9 +74,9 @@ def _strip_file_scheme(path: str) -> str:
 def read_listing(path: str, prefix: str | None) -> list[str]:
     """Entries of a CommonCrawl `*.paths(.gz)` listing (local, remote or HTTP, streamed), joined to
     `prefix`, or by default to the listing's folder (sharing the folders they have in common)."""
-    web = path.startswith(("http://", "https://"))
+    web = path.startswith(WEB_SCHEMES)
     try:
-        with _open_listing(path, web) as raw:
+        with open_stream(path) as raw:  # e.g. a CommonCrawl listing over HTTPS
             binary = gzip.GzipFile(fileobj=raw) if path.endswith(".gz") else raw
             with io.TextIOWrapper(binary, encoding="utf-8") as handle:
                 entries = [line.strip() for line in handle if line.strip() and not line.startswith("#")]
@@ -107,12 +105,6 @@ def _join_overlapping(folder: str, entry: str) -> str:
         if base[-size:] == head[:size]:
             return "/".join([*base[:-size], entry])
     return "/".join([*base, entry]) if base != [""] else entry
-
-
-def _open_listing(path: str, web: bool) -> IO[bytes]:
-    if web:  # e.g. a CommonCrawl listing over HTTPS, streamed
-        return urllib.request.urlopen(path, timeout=60)
-    return Location(path).open_stream()
 
 
 def _files_in_directory(directory: str) -> list[str]:

@@ -18,6 +18,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from pyarrow import fs as pafs
 # Hadoop spells S3 three ways; pyarrow knows one.
 S3_SCHEMES = ("s3://", "s3a://", "s3n://")
 STORE_SCHEMES = (*S3_SCHEMES, "gs://", "gcs://", "hdfs://", "viewfs://", "abfs://", "abfss://")
+WEB_SCHEMES = ("http://", "https://")
 TEMP_SUFFIX = ".tmp"
 CACHE_DIR = Path(tempfile.gettempdir()) / "curate-location-cache"
 
@@ -40,6 +42,13 @@ class StorageError(OSError):
 
 def is_remote(location: str) -> bool:
     return location.startswith(STORE_SCHEMES)
+
+
+def open_stream(address: str) -> IO[bytes]:
+    """A forward-only byte stream over a local path, a store URI, or an HTTP(S) URL (streamed)."""
+    if address.startswith(WEB_SCHEMES):
+        return urllib.request.urlopen(address, timeout=60)
+    return Location(address).open_stream()
 
 
 @functools.lru_cache(maxsize=8)

@@ -8,7 +8,6 @@ records read = documents + skipped (the accounting rule of DESIGN.md).
 from __future__ import annotations
 
 import gzip
-import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.charset import decode_html
 from pipeline.schema import RECORD_SCHEMA
-from pipeline.storage import Location, StorageError
+from pipeline.storage import WEB_SCHEMES, Location, StorageError, open_stream
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 DOCUMENT_RECORD_TYPES = ("response", "conversion")
@@ -70,12 +69,10 @@ class InputFileError(Exception):
 
 def open_input(path: str) -> IO[bytes]:
     """A byte stream over a local file, an HTTP(S) URL, or a Hadoop-style URI (s3a://, hdfs://, gs://)."""
-    if path.startswith(("http://", "https://")):
-        return urllib.request.urlopen(path, timeout=60)  # streamed, never held whole
-    location = Location(path)  # remote: opened here, in the worker or Spark executor, by pyarrow
-    if location.is_local:
-        _check_looks_like_warc(location.uri)
-    return location.open_stream()
+    # remote: opened here, in the worker or Spark executor; streamed, never held whole
+    if not path.startswith(WEB_SCHEMES) and Location(path).is_local:
+        _check_looks_like_warc(Location(path).uri)
+    return open_stream(path)
 
 
 class _WholeGzip:
