@@ -36,6 +36,13 @@ def _read_parts(batches: Any, columns: list[str], batch_size: int) -> Any:
             )
 
 
+def _row_counts(batches: Any) -> Any:
+    for batch in batches:
+        for path in batch.column("path").to_pylist():
+            rows = pq.ParquetFile(Location(path).source()).metadata.num_rows
+            yield pa.RecordBatch.from_pylist([{"rows": rows}])
+
+
 def _bucket_rows(batches: Any, stage: DuplicateRemover, columns: list[str]) -> Any:
     for batch in _read_parts(batches, columns, stage.config.batch_size):
         hi, lo, valid = stage._keys(batch)
@@ -100,8 +107,8 @@ def analyze_with_spark(stage: DuplicateRemover, spark: Any, parts: list[str], wo
 
     # Parts are opened by pyarrow in the tasks (like every input), not by a Hadoop connector.
     columns = ["id", "url", "text", "warc_date", "source_file"]
-    n_docs = sum(pq.ParquetFile(Location(p).source()).metadata.num_rows for p in parts)
     paths = spark.sparkContext.parallelize([(p,) for p in parts], max(1, len(parts))).toDF("path string")
+    n_docs = paths.mapInArrow(_row_counts, "rows long").agg(F.sum("rows")).first()[0] or 0  # footers only
     keyed = paths.mapInArrow(
         partial(_bucket_rows, stage=stage, columns=columns), from_arrow_schema(KEY_SCHEMA)
     ).localCheckpoint()
