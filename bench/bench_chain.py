@@ -17,8 +17,8 @@ from pathlib import Path
 import yaml
 
 from bench.common import real_warcs, write_result
+from devdata.sample import write_sample_warc
 from pipeline.run import RunOptions, run
-from pipeline.sample import write_sample_warc
 
 REFERENCE_DOCS_PER_S = 14.0  # FineWeb's reference chain on one core, 8.6 KB pages (issue [2/10])
 CHAIN = [

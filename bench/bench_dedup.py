@@ -63,10 +63,11 @@ def generate(directory: Path, n_docs: int, seed: int = 0) -> dict[str, str]:
 
 def _child(parts_dir: str, workdir: str) -> None:
     from filters.dedup import MinhashDedup
+    from pipeline.engines.local_dedup import analyze_locally
 
     parts = sorted(str(p) for p in Path(parts_dir).glob("part-*.parquet"))
     started = time.perf_counter()
-    stats = MinhashDedup().analyze(parts, workdir)
+    stats = analyze_locally(MinhashDedup(), parts, workdir)
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "duplicates": stats["duplicates"]}))

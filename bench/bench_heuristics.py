@@ -38,8 +38,8 @@ from filters import text as text_module  # noqa: E402
 from filters.c4 import C4Quality  # noqa: E402
 from filters.fineweb_quality import FineWebQuality  # noqa: E402
 from filters.gopher import GopherQuality, GopherRepetition  # noqa: E402
-from pipeline.schema import DOCUMENT_SCHEMA  # noqa: E402
-from pipeline.stage import Document, Stage  # noqa: E402
+from pipeline.core.schema import DOCUMENT_SCHEMA  # noqa: E402
+from pipeline.core.stage import Document, Stage  # noqa: E402
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 STAGES = ("gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality")

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench minhash          # or: .venv/bin/python bench/bench_minhash.py [--pages N]
 
-Documents: the pages of the generated sample (`pipeline.sample.sample_pages`, ~2,000 fetches) plus the
+Documents: the pages of the generated sample (`devdata.sample.sample_pages`, ~2,000 fetches) plus the
 real pages of the shared WARCs when present, extracted with trafilatura (FineWeb's settings); the
 ones with text are kept. Every method computes 112-permutation signatures (seed 1) of word 5-gram
 shingles of the same normalised words.
@@ -46,7 +46,7 @@ def _extract(html: bytes) -> str | None:
 
 def documents(pages: int) -> tuple[list[str], int]:
     """Texts of the sample's HTML pages and of the shared WARCs' responses; (texts, real count)."""
-    from pipeline.sample import sample_pages
+    from devdata.sample import sample_pages
 
     texts = [_extract(p.body) for p in sample_pages(pages) if p.content_type.startswith("text/html")]
     real: list[str | None] = []

@@ -7,7 +7,7 @@ Engines, all run on the same documents in one process (= one core):
 - presidio defaults: `AnalyzerEngine` with the spaCy small model (offline, no download) and every
   default recognizer, then `AnonymizerEngine` with its default operator, as a user would run them.
 Corpora: real article text (Scrapinghub AEB gold bodies, ../shared/data) and our generated labelled
-sentences (pipeline.pii_sample). Quality: span recall/precision on the generated set (six pattern
+sentences (devdata.pii). Quality: span recall/precision on the generated set (six pattern
 types) and on presidio-research's synth_dataset_v2 (emails, phones, IPs; PERSON/LOCATION for NER).
 
     .venv/bin/python -m bench pii         # or: .venv/bin/python bench/bench_pii.py
@@ -32,8 +32,9 @@ os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
 os.environ.setdefault("PRESIDIO_DEVICE", "cpu")
 
 from bench.common import SHARED_DATA, timed, write_result
-from filters.pii import PATTERN_ENTITIES, PIIConfig, PIIStage, as_spans
-from pipeline.pii_sample import generate, load_presidio_research, score_spans
+from devdata.pii import generate, load_presidio_research, score_spans
+from filters.pii import PIIConfig, PIIStage
+from filters.pii_detect import PATTERN_ENTITIES, as_spans
 
 NAME = "pii"
 AEB = SHARED_DATA / "extraction" / "scrapinghub-aeb" / "ground-truth.json"
@@ -207,7 +208,7 @@ def main() -> None:
         f"gated and whole-text detections differ on {differ} of {len(check)} documents "
         "(generated, real articles and presidio-research).",
         "",
-        f"### Recall / precision on our generated set (pipeline.pii_sample, generate(3000, seed=11), "
+        f"### Recall / precision on our generated set (devdata.pii, generate(3000, seed=11), "
         f"{sum(len(g) for g in gold):,} planted values)",
         "",
         "recall / precision (found/gold, right/predicted); span overlap with the same type.",

@@ -10,8 +10,8 @@ import trafilatura
 from warcio.archiveiterator import ArchiveIterator
 
 from bench.common import real_warcs, timed, write_result
-from pipeline.extract import Extract
-from pipeline.warc import WarcReader
+from filters.extract import Extract
+from pipeline.io.warc import WarcReader
 
 
 def _plain_warcio(paths) -> int:

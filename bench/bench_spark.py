@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bench.common import write_result
+from devdata.sample import write_sample_warc
 from pipeline.run import RunOptions, run
-from pipeline.sample import write_sample_warc
 
 CORES = 2
 FILES = 4
@@ -45,7 +45,7 @@ def _object_store_rows(inputs: list[str], docs_hint: int, local_s: float) -> str
     """The same local-engine run with --output on an S3-compatible server on loopback (moto's, a
     Python server: a bound on our storage layer's overhead, not a figure for a real object store)."""
     try:
-        from tests.conftest import S3Store
+        from devdata.s3server import S3Store
     except ImportError:
         return "| output on an S3-compatible server | skipped: moto not installed |\n"
     store = S3Store()  # points the AWS environment at itself until stop()
@@ -85,7 +85,7 @@ def main() -> None:
             path = tmp / f"in{k}.warc.gz"
             write_sample_warc(path, pages=PAGES_PER_FILE, seed=100 + k)
             inputs.append(str(path))
-        from pipeline.spark import get_session
+        from pipeline.engines.spark import get_session
 
         started = time.perf_counter()
         spark = get_session(f"local[{CORES}]")

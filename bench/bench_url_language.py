@@ -36,7 +36,7 @@ from bench.common import SHARED_DATA, write_result
 from filters.blocklist import Blocklist, domain_key
 from filters.language import LanguageFilter
 from filters.url import URLFilter, URLFilterConfig
-from pipeline.schema import DOCUMENT_SCHEMA, RECORD_SCHEMA
+from pipeline.core.schema import DOCUMENT_SCHEMA, RECORD_SCHEMA
 
 SHARED = SHARED_DATA
 NAME = "url_language"

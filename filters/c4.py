@@ -9,7 +9,7 @@ Reference: datatrove's C4QualityFilter (v0.10.1) with FineWeb's setting
   terminal punctuation, or ending in "...", is dropped; fewer than `min_words_per_line` words
   drops the line; "lorem ipsum" (any case) drops the document; "javascript" (any case) drops the
   line; "{" drops the document; a policy phrase (any case) drops the line;
-- the sentences of every kept line (spaCy's sentencizer, here `filters.text.count_sentences`)
+- the sentences of every kept line (spaCy's sentencizer, here `filters.words.count_sentences`)
   add up; fewer than `min_num_sentences` drops the document;
 - the kept lines, joined by "\\n" and stripped, become the text.
 Not carried over: the reference's `split_paragraph=False` mode (FineWeb did not use it).
@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from filters.text import count_sentences
-from pipeline.registry import register
-from pipeline.stage import Document, DocumentFilter, Rejection, Signal
+from filters.words import count_sentences
+from pipeline.core.registry import register
+from pipeline.core.stage import Document, DocumentFilter, Rejection, Signal
 
 # Wikipedia-style citation marks (datatrove's CITATION_REGEX; note "[]" matches too).
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")

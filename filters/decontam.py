@@ -30,10 +30,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from filters.ngrams import ngram_hashes, ngram_strings, words
-from pipeline.config import ConfigError
-from pipeline.registry import register
-from pipeline.stage import Rejection, Stage, StageOutput, split_batch
-from pipeline.storage import Location
+from pipeline.core.config import ConfigError
+from pipeline.core.registry import register
+from pipeline.core.stage import Rejection, Stage, StageOutput, split_batch
+from pipeline.io.storage import Location
 
 HUMANEVAL = "humaneval"
 HUMANEVAL_FIELDS = {

@@ -10,16 +10,17 @@ Definitions kept from it:
 - the duplicated-line character fraction = characters of lines already seen earlier (each repeat
   counted) / characters of the text without its "\\n";
 - newlines per word = every "\\n" in the text (blank lines included) / words, words split as
-  spaCy's blank English tokenizer does (`filters.text.split_words`).
+  spaCy's blank English tokenizer does (`filters.words.split_words`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from filters.text import TERMINAL_PUNCTUATION, TextStats, analyze, find_duplicates
-from pipeline.registry import register
-from pipeline.stage import Document, DocumentFilter, Rejection, Signal
+from filters.text import TextStats, analyze, find_duplicates
+from filters.words import TERMINAL_PUNCTUATION
+from pipeline.core.registry import register
+from pipeline.core.stage import Document, DocumentFilter, Rejection, Signal
 
 
 @dataclass

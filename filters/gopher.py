@@ -4,7 +4,7 @@ Analysis & Insights from Training Gopher", appendix A, table A1), as FineWeb ran
 Reference: datatrove's GopherRepetitionFilter and GopherQualityFilter (v0.10.1), run by FineWeb
 with their defaults. Every rule, its order and its arithmetic follow that code; a threshold set
 to None (or 0) turns its rule off, as there. The one difference is the word splitting, which
-comes from `filters.text` (a fast re-implementation of spaCy's blank English tokenizer that the
+comes from `filters.text` and `filters.words` (a fast re-implementation of spaCy's blank English tokenizer that the
 reference uses; see that module for where it differs) and is computed once per text and shared by
 both stages.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from filters.text import Duplicates, NgramSignals, TextStats, WordProfile, analyze
-from pipeline.registry import register
-from pipeline.stage import Document, DocumentFilter, Rejection, Signal
+from pipeline.core.registry import register
+from pipeline.core.stage import Document, DocumentFilter, Rejection, Signal
 
 
 def _check_fraction(name: str, value: float | None) -> None:

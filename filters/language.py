@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from classifiers.lid import LanguageIdentifier, locate_model
-from pipeline.registry import register
-from pipeline.schema import DOCUMENT_SCHEMA
-from pipeline.stage import Rejection, Signal, Stage, StageOutput, split_batch
+from pipeline.core.registry import register
+from pipeline.core.schema import DOCUMENT_SCHEMA
+from pipeline.core.stage import Rejection, Signal, Stage, StageOutput, split_batch
 
 
 @dataclass

@@ -36,9 +36,9 @@ import numpy as np
 import pyarrow as pa
 
 from filters.blocklist import Blocklist, BlocklistSource, domain_key, is_tarball, url_key
-from pipeline.registry import register
-from pipeline.resources import shipped
-from pipeline.stage import Rejection, Stage, StageOutput, split_batch
+from pipeline.core.registry import register
+from pipeline.core.stage import Rejection, Stage, StageOutput, split_batch
+from pipeline.io.resources import shipped
 
 DEMO_LISTS = "data/blocklists/demo"
 

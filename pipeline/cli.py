@@ -164,8 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from pipeline.report.summary import format_summary
     from pipeline.run import RunOptions, run
-    from pipeline.summary import format_summary
 
     options = RunOptions(
         recipe=args.recipe,
@@ -196,7 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_recipes() -> int:
-    from pipeline.recipe import available_recipes, recipes_dir
+    from pipeline.core.recipe import available_recipes, recipes_dir
 
     recipes = available_recipes()
     width = max((len(n) for n in recipes), default=0)
@@ -209,7 +209,7 @@ def cmd_recipes() -> int:
 def cmd_stages() -> int:
     import dataclasses
 
-    from pipeline.registry import stage_class, stage_names
+    from pipeline.core.registry import stage_class, stage_names
 
     for name in stage_names():
         cls = stage_class(name)
@@ -227,10 +227,10 @@ def cmd_stages() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.config import ConfigError
-    from pipeline.inputs import InputError
-    from pipeline.output import OutputDirError
-    from pipeline.storage import StorageError
+    from pipeline.core.config import ConfigError
+    from pipeline.io.inputs import InputError
+    from pipeline.io.output import OutputDirError
+    from pipeline.io.storage import StorageError
 
     args = build_parser().parse_args(argv)
     try:
@@ -243,18 +243,18 @@ def main(argv: list[str] | None = None) -> int:
             args.limit, args.paths_prefix, args.benchmarks = None, None, []
             return cmd_run(args)
         if args.command == "report":
-            from pipeline.report import build_report
+            from pipeline.report.html import build_report
 
             print(build_report(args.dir))
             if args.compare is not None:
-                from pipeline.compare import compare_runs
+                from pipeline.report.compare import compare_runs
 
                 path, table = compare_runs(args.dir, args.compare)
                 print(table)
                 print(path)
             return 0
         if args.command == "inspect":
-            from pipeline.inspection import inspect_text, show, wants_color
+            from pipeline.report.inspection import inspect_text, show, wants_color
 
             show(
                 inspect_text(

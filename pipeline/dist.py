@@ -1,7 +1,7 @@
 """`make dist`: the zip that `spark-submit --py-files dist/curate.zip` puts on every executor's path.
 
 It holds the Python packages plus the files they read beside them (recipes/, the demo blocklists),
-which `pipeline.resources` extracts on first use. Entries are sorted and dated 1980-01-01, so the
+which `pipeline.io.resources` extracts on first use. Entries are sorted and dated 1980-01-01, so the
 same tree always gives the same bytes.
 """
 

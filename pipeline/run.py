@@ -6,7 +6,6 @@ import dataclasses
 import os
 import sys
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +14,14 @@ from typing import Any
 from tqdm import tqdm
 
 from pipeline import __version__
-from pipeline.inputs import InputFile, expand_inputs
-from pipeline.output import finished_shards, prepare_output_dir, read_json, write_json_atomic
-from pipeline.plan import Segment, plan_segments
-from pipeline.recipe import Recipe, load_recipe
-from pipeline.report import build_report
-from pipeline.stats import accounting_problems, merge_shard_stats
-from pipeline.storage import Location
+from pipeline.core.plan import Segment, plan_segments
+from pipeline.core.recipe import Recipe, load_recipe
+from pipeline.core.stats import accounting_problems, merge_shard_stats
+from pipeline.engines.base import Engine, SegmentRun, make_engine
+from pipeline.io.inputs import InputFile, expand_inputs
+from pipeline.io.output import finished_shards, prepare_output_dir, read_json, write_json_atomic
+from pipeline.io.storage import Location
+from pipeline.report.html import build_report
 
 
 @dataclass
@@ -47,9 +47,6 @@ class RunResult:
     stats: dict[str, Any]
     failures: list[tuple[str, str]]  # (input, traceback) of files that crashed unexpectedly
     skipped_as_done: int
-
-
-FileDone = Callable[[str, "dict[str, Any] | None", "str | None"], None]
 
 
 def build_recipe(options: RunOptions) -> Recipe:
@@ -93,7 +90,7 @@ def segment_parts(out: Location, segment: Segment) -> list[InputFile]:
     return [InputFile(str(p), shard=p.stem.removeprefix("part-"), format="parquet") for p in paths]
 
 
-def _analysis(out: Location, segment: Segment, parts: list[InputFile], engine: Any) -> None:
+def _analysis(out: Location, segment: Segment, parts: list[InputFile], engine: Engine) -> None:
     """Run (or reuse) a global stage's analysis; a fresh analysis invalidates later segments."""
     stage = segment.global_stage
     assert stage is not None
@@ -115,52 +112,6 @@ def _analysis(out: Location, segment: Segment, parts: list[InputFile], engine: A
     stage.workdir = str(workdir)
 
 
-class LocalEngine:
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-
-    def analyze(self, stage: Any, parts: list[str], workdir: str) -> dict[str, Any]:
-        return stage.analyze(parts, workdir)
-
-    def run_segment(
-        self,
-        segment: Segment,
-        recipe: Recipe,
-        inputs: list[InputFile],
-        out: Location,
-        on_progress: Callable[[int, int], None],
-        on_file_done: FileDone,
-        on_tasks_done: Callable[[int], None] | None = None,
-    ) -> None:
-        from pipeline.local import run_local
-
-        run_local(segment, recipe.reader, inputs, out, self.workers, on_progress, on_file_done)
-
-
-class SparkEngine:
-    def __init__(self, master: str | None) -> None:
-        from pipeline.spark import get_session
-
-        self.spark = get_session(master)
-
-    def analyze(self, stage: Any, parts: list[str], workdir: str) -> dict[str, Any]:
-        return stage.analyze_spark(self.spark, parts, workdir)
-
-    def run_segment(
-        self,
-        segment: Segment,
-        recipe: Recipe,
-        inputs: list[InputFile],
-        out: Location,
-        on_progress: Callable[[int, int], None],
-        on_file_done: FileDone,
-        on_tasks_done: Callable[[int], None] | None = None,
-    ) -> None:
-        from pipeline.spark import run_spark
-
-        run_spark(self.spark, segment, recipe.reader, inputs, out, on_file_done, on_tasks_done)
-
-
 def run(options: RunOptions) -> RunResult:
     recipe = build_recipe(options)
     inputs = expand_inputs(options.inputs, options.paths_prefix)
@@ -173,15 +124,13 @@ def run(options: RunOptions) -> RunResult:
         "recipe_settings": recipe.describe(),
     }
     prepare_output_dir(out, manifest, options.resume, options.overwrite)
-    if options.engine == "local":
-        engine: LocalEngine | SparkEngine = LocalEngine(options.workers or os.cpu_count() or 1)
-    elif options.engine == "spark":
-        engine = SparkEngine(options.master)
-    else:
-        raise ValueError(f"unknown engine {options.engine!r}; choose local or spark")
+    engine = make_engine(options.engine, options.workers or os.cpu_count() or 1, options.master)
 
     failures: list[tuple[str, str]] = []
     skipped = 0
+    # Per segment, the stats of each input file (by shard id) as the engine hands them over; the
+    # markers in DIR/_shards are read back only for files a --resume found already finished.
+    shard_stats: dict[str, dict[str, dict[str, Any]]] = {}
     for segment in plan_segments(recipe):
         segment_inputs = inputs if segment.index == 0 else segment_parts(out, segment)
         if segment.global_stage is not None:
@@ -191,9 +140,10 @@ def run(options: RunOptions) -> RunResult:
         pending = [f for f in segment_inputs if f.shard_id not in done]
         if segment.index == 0:
             skipped = len(segment_inputs) - len(pending)
-        _run_with_progress(engine, segment, recipe, pending, out, options.progress, failures)
+        collected = shard_stats.setdefault(segment.name, {})
+        _run_with_progress(engine, segment, recipe, pending, out, options.progress, failures, collected)
     out.remove_temporaries()  # left by worker processes that were killed (their files were redone)
-    stats = collect_stats(out, recipe, inputs)
+    stats = collect_stats(out, recipe, inputs, shard_stats)
     stats["engine"] = options.engine
     stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]
     write_json_atomic(out / "stats.json", stats)
@@ -210,13 +160,14 @@ def run(options: RunOptions) -> RunResult:
 
 
 def _run_with_progress(
-    engine: LocalEngine | SparkEngine,
+    engine: Engine,
     segment: Segment,
     recipe: Recipe,
     pending: list[InputFile],
     out: Location,
     progress: bool,
     failures: list[tuple[str, str]],
+    collected: dict[str, dict[str, Any]],
 ) -> None:
     names = [s.name for s in segment.stages]
     label = names[0] if len(names) == 1 else f"{names[0]}..{names[-1]}" if names else "read"
@@ -229,6 +180,7 @@ def _run_with_progress(
         file=sys.stderr,
     )
     counts = {"records": 0, "kept": 0, "files": 0}
+    shard_of = {f.path: f.shard_id for f in pending}
 
     def on_progress(records: int, kept: int) -> None:
         counts["records"] += records
@@ -241,12 +193,16 @@ def _run_with_progress(
         _advance(bar, counts["files"])
         if error is not None:
             failures.append((path, error))
+        elif stats is not None:
+            collected[shard_of[path]] = stats
 
     def on_tasks_done(finished: int) -> None:  # Spark: tasks finished but not yet collected
         _advance(bar, counts["files"] + finished)
 
     try:
-        engine.run_segment(segment, recipe, pending, out, on_progress, on_file_done, on_tasks_done)
+        engine.run_segment(
+            SegmentRun(segment, recipe.reader, pending, out, on_progress, on_file_done, on_tasks_done)
+        )
     finally:
         bar.close()
 
@@ -264,16 +220,34 @@ def _read_all(paths: list[Location]) -> list[Any]:
         return list(pool.map(read_json, paths))
 
 
-def collect_stats(out: Location, recipe: Recipe, inputs: list[InputFile]) -> dict[str, Any]:
-    """Merge the per-shard stats of every segment in DIR (inputs in input order first)."""
-    segments = []
-    for segment in plan_segments(recipe):
-        directory = out / "_shards" / segment.name
-        present = set(directory.glob("*.json"))
-        ordered = [directory / f"{f.shard_id}.json" for f in inputs] if segment.index == 0 else []
-        ordered = [p for p in ordered if p in present]
-        others = sorted(present - set(ordered))
-        segments.append(_read_all([*ordered, *others]))
+def _segment_stats(
+    out: Location, segment: Segment, inputs: list[InputFile], collected: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One segment's per-file stats in a fixed order (segment 0: input order; later segments: by
+    part name), from memory, or from the markers of files finished by an earlier (resumed) run."""
+    directory = out / "_shards" / segment.name
+    present = {p.name.removesuffix(".json") for p in directory.glob("*.json")} | set(collected)
+    ordered = [f.shard_id for f in inputs if f.shard_id in present] if segment.index == 0 else []
+    others = sorted(present - set(ordered), key=lambda shard: f"{shard}.json")
+    shards = [*ordered, *others]
+    missing = [s for s in shards if s not in collected]
+    loaded = dict(zip(missing, _read_all([directory / f"{s}.json" for s in missing])))
+    return [collected[s] if s in collected else loaded[s] for s in shards]
+
+
+def collect_stats(
+    out: Location,
+    recipe: Recipe,
+    inputs: list[InputFile],
+    shard_stats: dict[str, dict[str, dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
+    """Merge the per-file stats of every segment (`shard_stats`: those of this run, by segment and
+    shard; the markers in DIR stand in for the others)."""
+    shard_stats = shard_stats or {}
+    segments = [
+        _segment_stats(out, segment, inputs, shard_stats.get(segment.name, {}))
+        for segment in plan_segments(recipe)
+    ]
     merged = merge_shard_stats(segments, [stage.name for stage in recipe.stages])
     for stage in merged["stages"]:
         analysis = out / "_work" / stage["name"] / "analysis.json"

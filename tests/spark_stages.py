@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pipeline.registry import register
-from pipeline.stage import Stage, StageOutput, keep_all
+from pipeline.core.registry import register
+from pipeline.core.stage import Stage, StageOutput, keep_all
 
 
 @dataclass
@@ -53,7 +53,7 @@ def kill_run_inputs(
     tmp_path: Path, stage_line: str, pages: int = 5, host: str = "k"
 ) -> tuple[list[str], Path]:
     """Three WARCs of `pages` articles (hosts <host>0..2.example) and a recipe `extract` + `stage_line`."""
-    from tests.warcs import Page, article, write_warc
+    from devdata.warcs import Page, article, write_warc
 
     warcs = [
         str(

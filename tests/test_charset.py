@@ -1,4 +1,4 @@
-from pipeline.charset import charset_from_content_type, charset_from_meta, decode_html
+from pipeline.io.charset import charset_from_content_type, charset_from_meta, decode_html
 
 
 def test_header_charset_wins_over_meta():

@@ -12,8 +12,8 @@ import pytest
 from filters.decontam import Decontamination, humaneval_path
 from filters.ngrams import words
 from pipeline.cli import main
-from pipeline.config import ConfigError, build_config
-from pipeline.schema import DOCUMENT_SCHEMA
+from pipeline.core.config import ConfigError, build_config
+from pipeline.core.schema import DOCUMENT_SCHEMA
 from tests.conftest import SAMPLE_WARC
 
 FILLER = "Our team spent the afternoon in the library reading about the history of the old harbour town."

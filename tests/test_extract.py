@@ -1,8 +1,8 @@
 import pyarrow as pa
 
-from pipeline.extract import Extract, ExtractConfig
-from pipeline.schema import RECORD_SCHEMA
-from tests.warcs import article
+from devdata.warcs import article
+from filters.extract import Extract, ExtractConfig
+from pipeline.core.schema import RECORD_SCHEMA
 
 
 def records(pages: list[tuple[str, str | None, str | None]]) -> pa.RecordBatch:

@@ -10,14 +10,14 @@ import pytest
 from filters.c4 import C4Quality
 from filters.fineweb_quality import FineWebQuality
 from filters.gopher import GopherQuality, GopherRepetition
-from filters.text import TERMINAL_PUNCTUATION
-from pipeline.config import ConfigError, build_config
-from pipeline.registry import stage_class
-from pipeline.schema import DOCUMENT_SCHEMA
-from pipeline.stage import Document, Rejection
+from filters.words import TERMINAL_PUNCTUATION
+from pipeline.core.config import ConfigError, build_config
+from pipeline.core.registry import stage_class
+from pipeline.core.schema import DOCUMENT_SCHEMA
+from pipeline.core.stage import Document, Rejection
 
 try:
-    from tests.test_text import agreement, real_text_variants, spacy_words
+    from tests.helpers.texts import agreement, real_text_variants, spacy_words
 except ImportError:  # tests/ is not a package: pytest put it on sys.path
     from test_text import agreement, real_text_variants, spacy_words
 

@@ -2,7 +2,7 @@ import gzip
 
 import pytest
 
-from pipeline.inputs import InputError, InputFile, _join_overlapping, expand_inputs, read_listing
+from pipeline.io.inputs import InputError, InputFile, _join_overlapping, expand_inputs, read_listing
 
 
 @pytest.fixture

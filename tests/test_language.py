@@ -13,9 +13,9 @@ import pytest
 
 from classifiers.lid import LanguageIdentifier, ModelNotFoundError, bundled_model, locate_model
 from filters.language import LanguageConfig, LanguageFilter
-from pipeline.config import ConfigError, build_config
-from pipeline.registry import stage_class
-from pipeline.schema import DOCUMENT_SCHEMA
+from pipeline.core.config import ConfigError, build_config
+from pipeline.core.registry import stage_class
+from pipeline.core.schema import DOCUMENT_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 WHIRLWIND = REPO.parent / "shared" / "data" / "warc" / "whirlwind-python" / "whirlwind.warc.gz"

@@ -25,7 +25,7 @@ from filters.minhash import (
     threshold,
 )
 from filters.ngrams import ngram_strings, words
-from tests.test_ngrams import REPO, generated_sentences, generated_texts, real_texts
+from tests.helpers.texts import REPO, dolma_texts, generated_sentences, generated_texts
 
 datasketch = pytest.importorskip("datasketch")
 HAS_SCHEMES = "scheme" in inspect.signature(datasketch.MinHash.__init__).parameters  # datasketch >= 2.0
@@ -62,13 +62,13 @@ def test_default_mode_equals_datasketch_default_on_generated_texts() -> None:
 @pytest.mark.skipif(not HAS_SCHEMES, reason="datasketch < 2.0: its default is the legacy scheme")
 @pytest.mark.shared_data
 def test_default_mode_equals_datasketch_default_on_real_pages() -> None:
-    _assert_equal_to_datasketch(real_texts(), "sha1_32")
+    _assert_equal_to_datasketch(dolma_texts(), "sha1_32")
 
 
 @pytest.mark.shared_data
 def test_legacy_mode_equals_datasketch_legacy_on_real_pages() -> None:
     _assert_equal_to_datasketch(
-        real_texts(), "sha1_32_legacy", **({"scheme": "legacy"} if HAS_SCHEMES else {})
+        dolma_texts(), "sha1_32_legacy", **({"scheme": "legacy"} if HAS_SCHEMES else {})
     )
 
 
@@ -281,7 +281,8 @@ def test_lsh_curve() -> None:
 
 def test_planted_duplicates_of_the_sample_warc() -> None:
     trafilatura = pytest.importorskip("trafilatura")
-    from pipeline.sample import KIND_EXACT_DUPLICATE, KIND_NEAR_DUPLICATE, sample_pages
+    from devdata.sample import sample_pages
+    from devdata.spec import KIND_EXACT_DUPLICATE, KIND_NEAR_DUPLICATE
 
     groups: dict[str, list[str]] = {}
     for page in sample_pages():

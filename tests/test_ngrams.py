@@ -9,13 +9,13 @@ import re
 import subprocess
 import sys
 import unicodedata
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from filters.ngrams import ngram_hashes, ngram_hashes_many, ngram_strings, normalize, word_hashes, words
+from tests.helpers.texts import dolma_texts, generated_texts
 
 # -- normalize ------------------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ def test_fast_paths_match_the_slow_reference() -> None:
 
 @pytest.mark.shared_data
 def test_fast_paths_match_the_slow_reference_on_real_pages() -> None:
-    for text in real_texts():
+    for text in dolma_texts():
         assert normalize(text) == _reference_normalize(text)
 
 
@@ -224,63 +224,3 @@ def test_hashes_do_not_depend_on_python_hash_seed() -> None:
 # -- data (also used by tests/test_minhash.py) ------------------------------------------------------
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_WARCS = REPO.parent / "shared" / "data" / "warc" / "dolma"
-_SYLLABLES = "ka ro mi ta ne su lo pa ri ve do ma li no te sa gu fe bi zo ra ni ku".split()
-
-
-@lru_cache(maxsize=1)
-def _vocabulary() -> tuple[list[str], list[float]]:
-    """~3,000 pseudo-words with Zipf-like frequencies, like the words of a natural language."""
-    rng = random.Random(0)
-    vocab = sorted({"".join(rng.choices(_SYLLABLES, k=rng.randint(1, 4))) for _ in range(4000)})
-    rng.shuffle(vocab)
-    return vocab, [1.0 / (rank + 1) for rank in range(len(vocab))]
-
-
-def generated_sentences(count: int, seed: int) -> list[str]:
-    """Deterministic English-looking sentences: capital, 6-20 words, some numbers, punctuation."""
-    rng = random.Random(seed)
-    vocab, weights = _vocabulary()
-    out = []
-    for _ in range(count):
-        w = rng.choices(vocab, weights, k=rng.randint(6, 20))
-        if rng.random() < 0.2:
-            w[rng.randrange(len(w))] = str(rng.randint(1, 5000))
-        if rng.random() < 0.3:
-            w[rng.randrange(len(w))] += ","
-        out.append(" ".join(w).capitalize() + rng.choice(".!?"))
-    return out
-
-
-def generated_texts(count: int, seed: int, sentences: tuple[int, int] = (8, 40)) -> list[str]:
-    """Deterministic documents of generated sentences, a few sentences per paragraph."""
-    rng = random.Random(seed)
-    texts = []
-    for i in range(count):
-        body = generated_sentences(rng.randint(*sentences), seed=seed * 1_000_003 + i)
-        texts.append("\n\n".join(" ".join(body[j : j + 4]) for j in range(0, len(body), 4)))
-    return texts
-
-
-@lru_cache(maxsize=1)
-def real_texts() -> tuple[str, ...]:
-    """Main text (trafilatura, FineWeb's settings) of the pages in the shared dolma CommonCrawl WARCs."""
-    if not SHARED_WARCS.is_dir():
-        pytest.skip(f"shared WARC data not found at {SHARED_WARCS}: real-page test skipped")
-    trafilatura = pytest.importorskip("trafilatura")
-    archive = pytest.importorskip("warcio.archiveiterator")
-    texts = []
-    for path in sorted(SHARED_WARCS.glob("*.warc.gz")):
-        with path.open("rb") as stream:
-            for record in archive.ArchiveIterator(stream):
-                if record.rec_type == "response":
-                    html = record.content_stream().read()
-                    texts.append(
-                        trafilatura.extract(
-                            html, favor_precision=True, include_comments=False, deduplicate=True
-                        )
-                    )
-    texts = [t for t in texts if t and t.strip()]
-    if not texts:
-        pytest.skip("no text could be extracted from the shared WARCs")
-    return tuple(texts)

@@ -15,20 +15,20 @@ import pytest
 
 pytest.importorskip("presidio_analyzer", reason="the pii extra is not installed: pip install -e '.[pii]'")
 
+from devdata.pii import generate, load_presidio_research, score_spans
 from filters.pii import (
     EMAIL_REPLACEMENTS,
     IPV4_REPLACEMENTS,
     IPV6_REPLACEMENTS,
     PIIConfig,
     PIIStage,
-    as_spans,
     hash_token,
     scrub_text,
 )
-from pipeline.config import ConfigError, build_config
-from pipeline.pii_sample import generate, load_presidio_research, score_spans
-from pipeline.registry import stage_class
-from pipeline.schema import DOCUMENT_SCHEMA
+from filters.pii_detect import as_spans
+from pipeline.core.config import ConfigError, build_config
+from pipeline.core.registry import stage_class
+from pipeline.core.schema import DOCUMENT_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
 PRESIDIO_RESEARCH = (

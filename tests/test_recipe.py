@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline.config import ConfigError
-from pipeline.recipe import load_recipe, parse_recipe
+from pipeline.core.config import ConfigError
+from pipeline.core.recipe import load_recipe, parse_recipe
 
 
 def test_bundled_recipe_loads_by_name():

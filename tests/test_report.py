@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from filters.gopher import GopherQuality, GopherRepetitionConfig
-from pipeline import samples
 from pipeline.cli import main
-from pipeline.report import build_report, report_data, sample_html
-from pipeline.stage import Signal
-from pipeline.stats import Histogram, StageStats, merge_shard_stats
+from pipeline.core.stage import Signal
+from pipeline.core.stats import Histogram, StageStats, merge_shard_stats
+from pipeline.report import samples
+from pipeline.report.html import build_report, report_data, sample_html
 from tests.conftest import REPO, SAMPLE_WARC
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -135,7 +135,7 @@ def test_filters_observe_every_document_they_judge(run_a) -> None:
 
 def test_observing_does_not_change_decisions() -> None:
     stage = GopherQuality()
-    from pipeline.stage import Document
+    from pipeline.core.stage import Document
 
     short = Document("1", None, "the cat and the dog", "en", 0.9)
     assert stage.filter(short).reason == "gopher_quality:word_count"
@@ -335,7 +335,7 @@ def test_inspect_errors_name_the_choices(run_a, capsys) -> None:
 
 
 def test_inspect_colours_on_a_terminal(run_a) -> None:
-    from pipeline.inspection import inspect_text
+    from pipeline.report.inspection import inspect_text
 
     text = inspect_text(run_a, "gopher_quality", reason="word_count", n=1, color=True)
     assert "\033[1m\033[31mgopher_quality:word_count\033[0m" in text
@@ -438,8 +438,8 @@ def test_report_from_stats_alone(tmp_path) -> None:
 
 
 def test_language_and_domain_counts_respect_the_row_budget(tmp_path, monkeypatch) -> None:
-    from pipeline.storage import Location
-    from tests.warcs import Page, article, write_warc
+    from devdata.warcs import Page, article, write_warc
+    from pipeline.io.storage import Location
 
     extra = write_warc(
         tmp_path / "extra.warc.gz", [Page(f"http://x.example/{i}", article(i)) for i in range(3)]

@@ -8,16 +8,16 @@ import subprocess
 import sys
 import zipfile
 
+from pipeline.core.recipe import recipes_dir
 from pipeline.dist import build
-from pipeline.recipe import recipes_dir
-from pipeline.resources import shipped
+from pipeline.io.resources import shipped
 from tests.conftest import REPO
 
 PROBE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import pipeline
-from pipeline.recipe import available_recipes, load_recipe, recipes_dir
+from pipeline.core.recipe import available_recipes, load_recipe, recipes_dir
 from filters.url import resolve_path
 recipe = load_recipe("fineweb")
 print(json.dumps({

@@ -1,7 +1,6 @@
 """End to end: `curate run` through the CLI, its output layout, accounting, resume and bad input."""
 
 import gzip
-import json
 import os
 import signal
 import subprocess
@@ -12,23 +11,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.cli import main
-from pipeline.stats import accounting_problems
+from devdata.warcs import Page, article, write_warc
 from tests.conftest import REPO
-from tests.warcs import Page, article, write_warc
-
-
-def curate(*args: str) -> int:
-    return main(["run", "--no-progress", *args])
-
-
-def read_dir(path: Path) -> list[dict]:
-    files = sorted(path.glob("part-*.parquet"))
-    return [row for f in files for row in pq.read_table(f).to_pylist()]
-
-
-def rejected_rows(out: Path) -> list[dict]:
-    return [row for d in sorted((out / "rejected").glob("*")) for row in read_dir(d)]
+from tests.helpers.runs import check_layout_and_accounting, curate, read_dir, rejected_rows
 
 
 @pytest.fixture
@@ -40,22 +25,6 @@ def mixed_warc(tmp_path) -> Path:
         Page("http://news.example/missing", b"<html>not found</html>", status="404 Not Found"),
     ]
     return write_warc(tmp_path / "mixed.warc.gz", pages)
-
-
-def check_layout_and_accounting(out: Path) -> dict:
-    stats = json.loads((out / "stats.json").read_text())
-    assert accounting_problems(stats) == []
-    assert stats["accounting_ok"] is True
-    documents = read_dir(out / "documents")
-    assert len(documents) == stats["final_documents"]
-    rejected = rejected_rows(out)
-    assert len(rejected) == sum(sum(s["dropped"].values()) for s in stats["stages"])
-    for row in rejected:
-        assert row["stage"] and row["reason"]
-        assert row["reason"] in next(s for s in stats["stages"] if s["name"] == row["stage"])["dropped"]
-    ids = [d["id"] for d in documents] + [r["id"] for r in rejected]
-    assert len(ids) == len(set(ids)), "a document appears twice"
-    return stats
 
 
 def test_run_writes_layout_and_keeps_the_accounting_rule(tmp_path, mixed_warc):

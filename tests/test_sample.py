@@ -20,8 +20,9 @@ import trafilatura
 from trafilatura.deduplication import LRUCache
 from warcio.archiveiterator import ArchiveIterator
 
-from pipeline import sample
-from pipeline.sample import DEFAULT_PAGES, KINDS, PageSpec, sample_pages, write_sample_warc
+from devdata import spec as planted_spec
+from devdata.sample import DEFAULT_PAGES, sample_pages, write_sample_warc
+from devdata.spec import KINDS, PageSpec
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED = REPO / "data" / "sample" / "sample.warc.gz"
@@ -78,7 +79,7 @@ def test_two_generations_are_byte_identical(generated: tuple[Path, dict], tmp_pa
     second = tmp_path / "sample.warc.gz"  # same file name: it is written into the warcinfo record
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run(
-        [sys.executable, "-m", "pipeline.sample", "--output", str(second)],
+        [sys.executable, "-m", "devdata.sample", "--output", str(second)],
         cwd=REPO,
         env=env,
         check=True,
@@ -89,18 +90,18 @@ def test_two_generations_are_byte_identical(generated: tuple[Path, dict], tmp_pa
 
 def test_another_seed_gives_other_text(generated: tuple[Path, dict], tmp_path: Path) -> None:
     other = tmp_path / "sample.warc.gz"
-    write_sample_warc(other, seed=sample.DEFAULT_SEED + 1)
+    write_sample_warc(other, seed=planted_spec.DEFAULT_SEED + 1)
     assert _members(other.read_bytes()) != _members(generated[0].read_bytes())
 
 
 def test_committed_sample_matches_a_fresh_generation(generated: tuple[Path, dict]) -> None:
     """Compared member by member after decompression: the WARC content must be identical, while the
     gzip framing may legitimately differ under another zlib build (e.g. zlib-ng)."""
-    assert COMMITTED.is_file(), "data/sample/sample.warc.gz is missing: run python -m pipeline.sample"
+    assert COMMITTED.is_file(), "data/sample/sample.warc.gz is missing: run python -m devdata.sample"
     committed, fresh = _members(COMMITTED.read_bytes()), _members(generated[0].read_bytes())
     assert len(committed) == len(fresh)
     for i, (a, b) in enumerate(zip(committed, fresh)):
-        assert a == b, f"record {i} differs: regenerate with python -m pipeline.sample"
+        assert a == b, f"record {i} differs: regenerate with python -m devdata.sample"
 
 
 def test_gzip_members_carry_no_timestamp(generated: tuple[Path, dict]) -> None:
@@ -181,8 +182,8 @@ def test_http_content_length_matches_payload(records: list[dict]) -> None:
 def test_every_kind_is_present(specs: list[PageSpec]) -> None:
     present = Counter(s.kind for s in specs)
     assert set(present) == set(KINDS)
-    assert 40 <= present[sample.KIND_ARTICLE] <= 60
-    assert present[sample.KIND_NEAR_DUPLICATE] == present[sample.KIND_EXACT_DUPLICATE] == 2
+    assert 40 <= present[planted_spec.KIND_ARTICLE] <= 60
+    assert present[planted_spec.KIND_NEAR_DUPLICATE] == present[planted_spec.KIND_EXACT_DUPLICATE] == 2
 
 
 def test_urls_are_unique(specs: list[PageSpec]) -> None:
@@ -191,7 +192,7 @@ def test_urls_are_unique(specs: list[PageSpec]) -> None:
 
 
 def test_non_html_and_status_pages(specs: list[PageSpec]) -> None:
-    non_html = {s.content_type.split(";")[0]: s for s in _by_kind(specs, sample.KIND_NON_HTML)}
+    non_html = {s.content_type.split(";")[0]: s for s in _by_kind(specs, planted_spec.KIND_NON_HTML)}
     assert set(non_html) == {"image/png", "application/pdf", "text/css", "application/json"}
     assert non_html["image/png"].body.startswith(b"\x89PNG\r\n\x1a\n")
     assert non_html["image/png"].body.endswith(b"IEND\xaeB`\x82")
@@ -200,26 +201,28 @@ def test_non_html_and_status_pages(specs: list[PageSpec]) -> None:
     startxref = int(pdf.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
     assert pdf[startxref:].startswith(b"xref")  # the cross-reference offset is right
     json.loads(non_html["application/json"].body)
-    (not_found,) = _by_kind(specs, sample.KIND_HTTP_404)
+    (not_found,) = _by_kind(specs, planted_spec.KIND_HTTP_404)
     assert not_found.status == 404
-    (moved,) = _by_kind(specs, sample.KIND_HTTP_301)
+    (moved,) = _by_kind(specs, planted_spec.KIND_HTTP_301)
     assert moved.status == 301
     assert dict(moved.extra_headers)["Location"].startswith("https://")
 
 
 def test_url_cases(specs: list[PageSpec]) -> None:
-    (blocked,) = _by_kind(specs, sample.KIND_BLOCKED_DOMAIN)
+    (blocked,) = _by_kind(specs, planted_spec.KIND_BLOCKED_DOMAIN)
     assert blocked.url.split("/")[2].endswith("blocked-demo-domain.com")
-    (banned,) = _by_kind(specs, sample.KIND_BANNED_URL_WORDS)
+    (banned,) = _by_kind(specs, planted_spec.KIND_BANNED_URL_WORDS)
     assert "casino" in banned.url and "poker" in banned.url
     others = [
-        s.url for s in specs if s.kind not in (sample.KIND_BLOCKED_DOMAIN, sample.KIND_BANNED_URL_WORDS)
+        s.url
+        for s in specs
+        if s.kind not in (planted_spec.KIND_BLOCKED_DOMAIN, planted_spec.KIND_BANNED_URL_WORDS)
     ]
     assert not [u for u in others if "blocked-demo-domain" in u or "casino" in u or "poker" in u]
 
 
 def test_duplicate_pairs_are_linked(specs: list[PageSpec]) -> None:
-    for kind in (sample.KIND_NEAR_DUPLICATE, sample.KIND_EXACT_DUPLICATE):
+    for kind in (planted_spec.KIND_NEAR_DUPLICATE, planted_spec.KIND_EXACT_DUPLICATE):
         first, second = _by_kind(specs, kind)
         assert first.group == second.group is not None
         assert second.duplicate_of == first.url and first.index < second.index
@@ -239,18 +242,18 @@ def _text(spec: PageSpec) -> str:
 
 
 def test_charset_pages(specs: list[PageSpec]) -> None:
-    (cp,) = _by_kind(specs, sample.KIND_CHARSET_CP1252)
+    (cp,) = _by_kind(specs, planted_spec.KIND_CHARSET_CP1252)
     assert cp.content_type == "text/html; charset=windows-1252"
     assert b"<meta charset" not in cp.body
     assert b"caf\xe9" in cp.body and b"\x93proper\x94" in cp.body
     with pytest.raises(UnicodeDecodeError):
         cp.body.decode("utf-8")
-    (meta,) = _by_kind(specs, sample.KIND_CHARSET_META)
+    (meta,) = _by_kind(specs, planted_spec.KIND_CHARSET_META)
     assert "charset" not in meta.content_type
     assert b'<meta charset="iso-8859-1">' in meta.body[:512]
     with pytest.raises(UnicodeDecodeError):
         meta.body.decode("utf-8")
-    (bad,) = _by_kind(specs, sample.KIND_INVALID_UTF8)
+    (bad,) = _by_kind(specs, planted_spec.KIND_INVALID_UTF8)
     assert bad.content_type == "text/html; charset=utf-8"
     with pytest.raises(UnicodeDecodeError):
         bad.body.decode("utf-8")
@@ -261,7 +264,7 @@ def test_charset_pages(specs: list[PageSpec]) -> None:
 
 
 def test_pii_is_planted_in_sentences(specs: list[PageSpec]) -> None:
-    pii = _by_kind(specs, sample.KIND_PII)
+    pii = _by_kind(specs, planted_spec.KIND_PII)
     planted = {p for s in pii for p in s.planted}
     assert {"jane.doe@example.com", "(415) 555-0132", "93.184.216.34"} <= planted
     for spec in pii:
@@ -270,10 +273,10 @@ def test_pii_is_planted_in_sentences(specs: list[PageSpec]) -> None:
 
 
 def test_big_pages(specs: list[PageSpec], records: list[dict]) -> None:
-    (oversized,) = _by_kind(specs, sample.KIND_OVERSIZED)
+    (oversized,) = _by_kind(specs, planted_spec.KIND_OVERSIZED)
     assert len(oversized.body) > 5_000_000 and len(oversized.body) > FIVE_MB
-    (truncated,) = _by_kind(specs, sample.KIND_TRUNCATED)
-    assert len(truncated.body) == sample.TRUNCATE_AT
+    (truncated,) = _by_kind(specs, planted_spec.KIND_TRUNCATED)
+    assert len(truncated.body) == planted_spec.TRUNCATE_AT
     assert truncated.declared_length and truncated.declared_length > len(truncated.body)
     cut = [r for r in records if r["headers"].get("WARC-Truncated")]
     assert [r["headers"]["WARC-Target-URI"] for r in cut] == [truncated.url]
@@ -314,15 +317,15 @@ def _jaccard(a: str, b: str) -> float:
 
 
 GOOD_KINDS = {
-    sample.KIND_ARTICLE,
-    sample.KIND_PII,
-    sample.KIND_BLOCKED_DOMAIN,
-    sample.KIND_BANNED_URL_WORDS,
-    sample.KIND_CHARSET_CP1252,
-    sample.KIND_CHARSET_META,
-    sample.KIND_INVALID_UTF8,
-    sample.KIND_NEAR_DUPLICATE,
-    sample.KIND_EXACT_DUPLICATE,
+    planted_spec.KIND_ARTICLE,
+    planted_spec.KIND_PII,
+    planted_spec.KIND_BLOCKED_DOMAIN,
+    planted_spec.KIND_BANNED_URL_WORDS,
+    planted_spec.KIND_CHARSET_CP1252,
+    planted_spec.KIND_CHARSET_META,
+    planted_spec.KIND_INVALID_UTF8,
+    planted_spec.KIND_NEAR_DUPLICATE,
+    planted_spec.KIND_EXACT_DUPLICATE,
 }
 STOP_WORDS = {"the", "be", "to", "of", "and", "that", "have", "with"}
 
@@ -345,7 +348,7 @@ def test_good_pages_extract_to_clean_prose(specs: list[PageSpec], extracted: dic
 
 
 def test_boilerplate_heavy_pages_keep_only_the_article(specs: list[PageSpec], extracted: dict) -> None:
-    for spec in _by_kind(specs, sample.KIND_BOILERPLATE_HEAVY):
+    for spec in _by_kind(specs, planted_spec.KIND_BOILERPLATE_HEAVY):
         text = extracted[spec.url]
         assert text and len(text.split()) < 150
         assert len(_text(spec)) > 10 * len(text)  # mostly chrome
@@ -353,9 +356,9 @@ def test_boilerplate_heavy_pages_keep_only_the_article(specs: list[PageSpec], ex
 
 
 def test_duplicates_extract_as_planted(specs: list[PageSpec], extracted: dict) -> None:
-    first, second = (extracted[s.url] for s in _by_kind(specs, sample.KIND_EXACT_DUPLICATE))
+    first, second = (extracted[s.url] for s in _by_kind(specs, planted_spec.KIND_EXACT_DUPLICATE))
     assert first == second
-    first, second = (extracted[s.url] for s in _by_kind(specs, sample.KIND_NEAR_DUPLICATE))
+    first, second = (extracted[s.url] for s in _by_kind(specs, planted_spec.KIND_NEAR_DUPLICATE))
     assert first != second
     assert _jaccard(first, second) > 0.85  # FineWeb's 14x8 MinHash bands catch this almost surely
 
@@ -364,7 +367,7 @@ def test_normal_articles_are_not_near_duplicates(specs: list[PageSpec], extracte
     texts = [
         extracted[s.url]
         for s in specs
-        if s.kind in GOOD_KINDS - {sample.KIND_NEAR_DUPLICATE, sample.KIND_EXACT_DUPLICATE}
+        if s.kind in GOOD_KINDS - {planted_spec.KIND_NEAR_DUPLICATE, planted_spec.KIND_EXACT_DUPLICATE}
     ]
     worst = max(_jaccard(a, b) for a, b in itertools.combinations(texts, 2))
     assert worst < 0.5
@@ -375,17 +378,17 @@ def test_low_quality_pages_have_their_defect(specs: list[PageSpec], extracted: d
         (spec,) = _by_kind(specs, kind)
         return [line for line in (extracted[spec.url] or "").split("\n") if line.strip()]
 
-    short = lines(sample.KIND_SHORT_LINES)
+    short = lines(planted_spec.KIND_SHORT_LINES)
     assert sum(len(line) <= 30 for line in short) / len(short) > 0.67  # FineWeb short_line_thr
-    repeated = lines(sample.KIND_REPEATED_LINES)
+    repeated = lines(planted_spec.KIND_REPEATED_LINES)
     assert 1 - len(set(repeated)) / len(repeated) > 0.3  # Gopher dup_line_frac
-    assert len(" ".join(lines(sample.KIND_TOO_FEW_WORDS)).split()) < 50
-    symbols = " ".join(lines(sample.KIND_SYMBOLS))
+    assert len(" ".join(lines(planted_spec.KIND_TOO_FEW_WORDS)).split()) < 50
+    symbols = " ".join(lines(planted_spec.KIND_SYMBOLS))
     assert symbols.count("#") / len(symbols.split()) > 0.1  # Gopher max_symbol_word_ratio
-    assert "lorem ipsum" in " ".join(lines(sample.KIND_LOREM_IPSUM)).lower()
-    javascript = " ".join(lines(sample.KIND_JAVASCRIPT))
+    assert "lorem ipsum" in " ".join(lines(planted_spec.KIND_LOREM_IPSUM)).lower()
+    javascript = " ".join(lines(planted_spec.KIND_JAVASCRIPT))
     assert "JavaScript" in javascript and "{" in javascript
-    (empty,) = _by_kind(specs, sample.KIND_EMPTY_BODY)
+    (empty,) = _by_kind(specs, planted_spec.KIND_EMPTY_BODY)
     assert not extracted[empty.url]
 
 
@@ -404,7 +407,11 @@ def _lid_model() -> object:
 
 def test_languages(specs: list[PageSpec], extracted: dict) -> None:
     model = _lid_model()
-    expected = {sample.KIND_FRENCH: "fr", sample.KIND_GERMAN: "de", sample.KIND_SPANISH: "es"}
+    expected = {
+        planted_spec.KIND_FRENCH: "fr",
+        planted_spec.KIND_GERMAN: "de",
+        planted_spec.KIND_SPANISH: "es",
+    }
     for spec in specs:
         text = extracted.get(spec.url)
         if spec.kind not in GOOD_KINDS and spec.kind not in expected:
@@ -427,7 +434,7 @@ def test_more_pages_stream_varied_pages(specs: list[PageSpec]) -> None:
     assert [p.index for p in pages] == list(range(len(pages)))
     assert len({p.url for p in pages}) == len(pages)
     extra = Counter(p.kind for p in pages[DEFAULT_PAGES:])
-    assert extra[sample.KIND_ARTICLE] > 200
+    assert extra[planted_spec.KIND_ARTICLE] > 200
     assert len(extra) >= 10
     groups: dict[str, list[PageSpec]] = {}
     for page in pages:
@@ -444,7 +451,7 @@ def test_too_few_pages_is_refused() -> None:
 def test_cli(tmp_path: Path) -> None:
     out = tmp_path / "cli.warc.gz"
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.sample", "--output", str(out), "--pages", str(DEFAULT_PAGES + 20)],
+        [sys.executable, "-m", "devdata.sample", "--output", str(out), "--pages", str(DEFAULT_PAGES + 20)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -454,7 +461,7 @@ def test_cli(tmp_path: Path) -> None:
     assert counts["records"]["response"] == DEFAULT_PAGES + 20
     assert out.stat().st_size == counts["bytes"]
     refused = subprocess.run(
-        [sys.executable, "-m", "pipeline.sample", "--output", str(out), "--pages", "3"],
+        [sys.executable, "-m", "devdata.sample", "--output", str(out), "--pages", "3"],
         cwd=REPO,
         capture_output=True,
     )

@@ -8,10 +8,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import sample
+from devdata import sample
+from devdata import spec as planted_spec
 from pipeline.cli import main
 from tests.conftest import SAMPLE_WARC
-from tests.test_run import check_layout_and_accounting
+from tests.helpers.runs import check_layout_and_accounting
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,8 @@ def demo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def pages() -> list[sample.PageSpec]:
-    return list(sample.sample_pages(sample.DEFAULT_PAGES, sample.DEFAULT_SEED))
+def pages() -> list[planted_spec.PageSpec]:
+    return list(sample.sample_pages(sample.DEFAULT_PAGES, planted_spec.DEFAULT_SEED))
 
 
 def _where(out: Path) -> dict[str, tuple[str, str]]:
@@ -40,7 +41,7 @@ def _where(out: Path) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _urls(pages: list[sample.PageSpec], kind: str) -> list[str]:
+def _urls(pages: list[planted_spec.PageSpec], kind: str) -> list[str]:
     urls = [p.url for p in pages if p.kind == kind]
     assert urls, f"the sample has no {kind} page"
     return urls
@@ -57,17 +58,17 @@ def test_accounting_and_skips(demo):
 @pytest.mark.parametrize(
     ("kind", "stage", "reason_prefix"),
     [
-        (sample.KIND_BLOCKED_DOMAIN, "url_filter", "url:domain"),
-        (sample.KIND_EMPTY_BODY, "extract", "empty"),
-        (sample.KIND_FRENCH, "language", "language:"),
-        (sample.KIND_GERMAN, "language", "language:"),
-        (sample.KIND_SPANISH, "language", "language:"),
-        (sample.KIND_REPEATED_LINES, "gopher_repetition", "gopher_repetition:"),
-        (sample.KIND_TOO_FEW_WORDS, "gopher_quality", "gopher_quality:word_count"),
-        (sample.KIND_SYMBOLS, "gopher_quality", "gopher_quality:"),
-        (sample.KIND_LOREM_IPSUM, "c4_quality", "c4_quality:lorem_ipsum"),
-        (sample.KIND_JAVASCRIPT, "c4_quality", "c4_quality:"),
-        (sample.KIND_SHORT_LINES, "fineweb_quality", "fineweb_quality:short_line_frac"),
+        (planted_spec.KIND_BLOCKED_DOMAIN, "url_filter", "url:domain"),
+        (planted_spec.KIND_EMPTY_BODY, "extract", "empty"),
+        (planted_spec.KIND_FRENCH, "language", "language:"),
+        (planted_spec.KIND_GERMAN, "language", "language:"),
+        (planted_spec.KIND_SPANISH, "language", "language:"),
+        (planted_spec.KIND_REPEATED_LINES, "gopher_repetition", "gopher_repetition:"),
+        (planted_spec.KIND_TOO_FEW_WORDS, "gopher_quality", "gopher_quality:word_count"),
+        (planted_spec.KIND_SYMBOLS, "gopher_quality", "gopher_quality:"),
+        (planted_spec.KIND_LOREM_IPSUM, "c4_quality", "c4_quality:lorem_ipsum"),
+        (planted_spec.KIND_JAVASCRIPT, "c4_quality", "c4_quality:"),
+        (planted_spec.KIND_SHORT_LINES, "fineweb_quality", "fineweb_quality:short_line_frac"),
     ],
 )
 def test_planted_bad_pages_are_rejected_by_their_stage(demo, pages, kind, stage, reason_prefix):
@@ -80,12 +81,12 @@ def test_planted_bad_pages_are_rejected_by_their_stage(demo, pages, kind, stage,
 @pytest.mark.parametrize(
     "kind",
     [
-        sample.KIND_ARTICLE,
-        sample.KIND_BOILERPLATE_HEAVY,
-        sample.KIND_PII,
-        sample.KIND_CHARSET_CP1252,
-        sample.KIND_CHARSET_META,
-        sample.KIND_INVALID_UTF8,
+        planted_spec.KIND_ARTICLE,
+        planted_spec.KIND_BOILERPLATE_HEAVY,
+        planted_spec.KIND_PII,
+        planted_spec.KIND_CHARSET_CP1252,
+        planted_spec.KIND_CHARSET_META,
+        planted_spec.KIND_INVALID_UTF8,
     ],
 )
 def test_good_pages_are_kept(demo, pages, kind):
@@ -97,7 +98,7 @@ def test_good_pages_are_kept(demo, pages, kind):
 def test_kept_text_is_the_article_with_planted_strings(demo, pages):
     documents = {row["url"]: row for row in pq.read_table(demo / "documents").to_pylist()}
     for spec in pages:
-        if spec.kind in (sample.KIND_CHARSET_CP1252, sample.KIND_CHARSET_META):
+        if spec.kind in (planted_spec.KIND_CHARSET_CP1252, planted_spec.KIND_CHARSET_META):
             text = documents[spec.url]["text"]
             for planted in spec.planted:
                 assert planted in text, (spec.kind, planted)
@@ -105,7 +106,7 @@ def test_kept_text_is_the_article_with_planted_strings(demo, pages):
 
 def test_pii_is_scrubbed_from_kept_documents(demo, pages):
     documents = {row["url"]: row for row in pq.read_table(demo / "documents").to_pylist()}
-    pii_pages = [spec for spec in pages if spec.kind == sample.KIND_PII]
+    pii_pages = [spec for spec in pages if spec.kind == planted_spec.KIND_PII]
     texts = " ".join(documents[spec.url]["text"] for spec in pii_pages)
     for value in ("93.184.216.34", "ops-team@example.org", "jane.doe@example.com", "(415) 555-0132"):
         assert value in " ".join(p for spec in pii_pages for p in spec.planted)  # the sample still plants it

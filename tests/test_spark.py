@@ -15,12 +15,12 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
+from devdata.warcs import Page, article, write_warc
 from pipeline.cli import main
 from pipeline.dist import build as build_dist
 from tests.conftest import REPO, SAMPLE_WARC
-from tests.test_run import check_layout_and_accounting
-from tests.test_storage import download, upload_listing
-from tests.warcs import Page, article, write_warc
+from tests.helpers.runs import check_layout_and_accounting
+from tests.helpers.store import download, upload_listing
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed (make setup installs it)")
 pytestmark = pytest.mark.slow
@@ -252,8 +252,10 @@ def test_spark_submit_to_a_standalone_cluster(s3_store, tmp_path):
 
 
 def test_spark_dedup_analysis_matches_local(tmp_path):
-    from pipeline.spark import get_session
-    from tests.test_dedup import MinhashDedup, apply_decisions, article, run_stage, write_parts
+    from filters.dedup import MinhashDedup
+    from pipeline.engines.spark import get_session
+    from pipeline.engines.spark_dedup import analyze_with_spark
+    from tests.helpers.dedup import apply_decisions, article, run_stage, write_parts
 
     base = article(1)
     chain = [base, base[:20] + article(2)[:4], base[:20] + article(2)[:4][::-1], article(3), article(3)[:23]]
@@ -263,7 +265,7 @@ def test_spark_dedup_analysis_matches_local(tmp_path):
     local_stats, local = run_stage(MinhashDedup(), parts, tmp_path / "local")
     spark_stage = MinhashDedup()
     (tmp_path / "spark").mkdir()
-    spark_stats = spark_stage.analyze_spark(get_session(MASTER), parts, str(tmp_path / "spark"))
+    spark_stats = analyze_with_spark(spark_stage, get_session(MASTER), parts, str(tmp_path / "spark"))
     spark = apply_decisions(spark_stage, parts, tmp_path / "spark")
     assert local_stats["duplicates"] >= 2
     assert spark == local
@@ -277,7 +279,7 @@ def _slow_identity(batches):
 
 
 def test_progress_counts_finished_tasks_while_the_job_runs():
-    from pipeline.spark import _collect_with_progress, get_session
+    from pipeline.engines.spark import _collect_with_progress, get_session
 
     spark = get_session(MASTER)
     frame = spark.range(0, 4, numPartitions=4).mapInArrow(_slow_identity, "id long")
@@ -289,7 +291,7 @@ def test_progress_counts_finished_tasks_while_the_job_runs():
 
 
 def test_local_masters_get_few_shuffle_partitions():
-    from pipeline.spark import _local_cores
+    from pipeline.engines.spark import _local_cores
 
     assert [_local_cores(m) for m in ("local", "local[3]", "local[2,4]", "spark://h:7077", None)] == [
         1,

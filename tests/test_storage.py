@@ -1,4 +1,4 @@
-"""pipeline.storage.Location on local disk and on an S3-compatible server; `curate run` with s3a://
+"""pipeline.io.storage.Location on local disk and on an S3-compatible server; `curate run` with s3a://
 input listings and output, compared with the same run on local paths."""
 
 from __future__ import annotations
@@ -6,37 +6,15 @@ from __future__ import annotations
 import gzip
 import json
 import pickle
-from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
+from devdata.warcs import Page, article, write_warc
 from pipeline.cli import main
-from pipeline.storage import Location, StorageError
+from pipeline.io.storage import Location, StorageError
 from tests.conftest import SAMPLE_WARC
-from tests.test_run import check_layout_and_accounting
-from tests.warcs import Page, article, write_warc
-
-
-def download(store, prefix: str, dest: Path) -> Path:
-    """Copy every object under s3://bucket/prefix/ into dest (to check it with the local helpers)."""
-    from pyarrow import fs
-
-    base = f"{store.bucket}/{prefix}"
-    for info in store.fs.get_file_info(fs.FileSelector(base, recursive=True)):
-        if info.type == fs.FileType.File:
-            target = dest / info.path[len(base) + 1 :]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with store.fs.open_input_stream(info.path) as source:
-                target.write_bytes(source.read())
-    return dest
-
-
-def table_rows(directory: Path, drop: tuple[str, ...] = ()) -> list[dict]:
-    rows = [
-        row for part in sorted(directory.glob("part-*.parquet")) for row in pq.read_table(part).to_pylist()
-    ]
-    return sorted(({k: v for k, v in r.items() if k not in drop} for r in rows), key=lambda r: r["id"])
+from tests.helpers.runs import check_layout_and_accounting
+from tests.helpers.store import download, table_rows, upload_listing
 
 
 def test_local_location_writes_atomically_and_lists(tmp_path):
@@ -79,19 +57,6 @@ def test_s3_location_round_trip(s3_store, tmp_path):
     assert clone.read_text() == "one"
     (base / "dir").remove()
     assert not (base / "dir").exists()
-
-
-def upload_listing(store, tmp_path: Path, warcs: list[Path], key: str) -> str:
-    """Upload the WARCs beside a gzipped warc.paths listing that names them from the bucket root, as
-    CommonCrawl's do (no --paths-prefix needed: the listing's folder is shared with its entries)."""
-    folder = key.rsplit("/", 1)[0]
-    entries = []
-    for warc in warcs:
-        store.upload(warc, f"{folder}/segments/{warc.name}")
-        entries.append(f"{folder}/segments/{warc.name}")
-    listing = tmp_path / "warc.paths.gz"
-    listing.write_bytes(gzip.compress(("\n".join(entries) + "\n").encode()))
-    return store.upload(listing, key)
 
 
 def test_run_reads_an_s3_listing_and_writes_to_s3(s3_store, tmp_path):

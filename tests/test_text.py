@@ -1,4 +1,4 @@
-"""Tests of filters/text.py: word splitting and sentence counting against spaCy's blank English
+"""Tests of filters/words.py and filters/text.py: word splitting and sentence counting against spaCy's blank English
 pipeline (what the reference FineWeb filters use), and the shared text statistics.
 
 Also home of the helpers the other heuristic-filter tests import: `real_texts()` (pages of the
@@ -7,104 +7,30 @@ shared data extracted with trafilatura as FineWeb did) and the spaCy reference s
 
 from __future__ import annotations
 
-import gzip
 from collections import Counter
-from functools import lru_cache
-from pathlib import Path
 
 import pytest
 
-from filters.text import (
+from filters.text import analyze, clear_caches, find_duplicates
+from filters.words import (
     SENTENCE_END_CHARS,
     SYMBOL_CHARS,
     TERMINAL_PUNCTUATION,
-    analyze,
-    clear_caches,
     count_sentences,
     count_words,
-    find_duplicates,
     split_chunk,
     split_words,
 )
-
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from tests.helpers.texts import (
+    agreement,
+    real_text_variants,
+    real_texts,
+    spacy_nlp,
+    spacy_sentence_count,
+    spacy_words,
+)
 
 # -- helpers shared with the other test modules -----------------------------------------------------
-
-
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared reference data not found at {SHARED_DATA} (real-page tests skipped)")
-    return SHARED_DATA
-
-
-def _extract(html: bytes | str) -> str | None:
-    import trafilatura
-
-    # FineWeb's extraction settings (datatrove's Trafilatura step: favour precision, no comments).
-    return trafilatura.extract(html, favor_precision=True, include_comments=False, deduplicate=True)
-
-
-@lru_cache(maxsize=1)
-def real_texts() -> tuple[str, ...]:
-    """Main text of the real pages in the shared data: the dolma CommonCrawl WARC samples and the
-    Scrapinghub article-extraction benchmark pages."""
-    data = shared_data()
-    pytest.importorskip("trafilatura")
-    warcio = pytest.importorskip("warcio.archiveiterator")
-    texts: list[str] = []
-    for path in sorted((data / "warc" / "dolma").glob("*.warc.gz")):
-        with path.open("rb") as stream:
-            for record in warcio.ArchiveIterator(stream):
-                if record.rec_type == "response":
-                    texts.append(_extract(record.content_stream().read()) or "")
-    for path in sorted((data / "extraction" / "scrapinghub-aeb" / "html").glob("*.html.gz")):
-        texts.append(_extract(gzip.decompress(path.read_bytes()).decode("utf-8", "replace")) or "")
-    texts = [t for t in texts if t.strip()]
-    if not texts:
-        pytest.skip("no text could be extracted from the shared data")
-    return tuple(texts)
-
-
-@lru_cache(maxsize=1)
-def real_text_variants() -> tuple[str, ...]:
-    """The real texts plus their first and last few lines and a copy with its first quarter
-    repeated: real text that lands near every threshold (word counts, sentence counts, repeats)."""
-    out: list[str] = []
-    for text in real_texts():
-        lines = text.split("\n")
-        out.append(text)
-        for k in (3, 8, 20):
-            if len(lines) > k:
-                out.append("\n".join(lines[:k]))
-                out.append("\n".join(lines[-k:]))
-        if len(lines) > 4:
-            out.append("\n".join(lines + lines[: len(lines) // 4]))
-    return tuple(out)
-
-
-@lru_cache(maxsize=1)
-def spacy_nlp():  # type: ignore[no-untyped-def]
-    spacy = pytest.importorskip("spacy", reason="spaCy (dev extra) is needed for the reference splitting")
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    return nlp
-
-
-@lru_cache(maxsize=20_000)
-def spacy_words(text: str) -> tuple[str, ...]:
-    """datatrove's split_into_words: spaCy tokens, stripped, empty ones dropped."""
-    tokens = (token.text.strip() for token in spacy_nlp()(text))
-    return tuple(t for t in tokens if t)
-
-
-def spacy_sentence_count(text: str) -> int:
-    """len(datatrove's split_into_sentences(text)): spaCy sentencizer sentences, at least 1."""
-    return max(len(list(spacy_nlp()(text).sents)), 1)
-
-
-def agreement(pairs: list[tuple[object, object]]) -> float:
-    return sum(a == b for a, b in pairs) / len(pairs)
 
 
 # -- word splitting ---------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pytest
 
 from filters.url import URLFilter, URLFilterConfig
-from pipeline.config import ConfigError, build_config
-from pipeline.registry import stage_class
-from pipeline.schema import RECORD_SCHEMA
+from pipeline.core.config import ConfigError, build_config
+from pipeline.core.registry import stage_class
+from pipeline.core.schema import RECORD_SCHEMA
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "blocklists"
 UT1_TARBALL = SHARED / "ut1-domains-urls.tar.gz"

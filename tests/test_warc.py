@@ -2,8 +2,8 @@ import gzip
 
 import pytest
 
-from pipeline.warc import InputFileError, ReaderConfig, WarcReader
-from tests.warcs import Page, article, write_warc
+from devdata.warcs import Page, article, write_warc
+from pipeline.io.warc import InputFileError, ReaderConfig, WarcReader
 
 
 def _read(path, **config):

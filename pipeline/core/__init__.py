@@ -1,0 +1,1 @@
+"""The engine-free core: the stage interface, the recipe and its stages, schemas, statistics, segments."""

@@ -1,0 +1,268 @@
+"""The Spark engine: the same recipe and stage code, scheduled by Spark.
+
+One Spark task per input file: a DataFrame of input paths (one per partition) goes through
+`mapInArrow`, whose function runs `pipeline.engines.task.process_input`, the very code of the local engine's
+workers: it streams the file through the stage chain and writes its parts (documents/, rejected/<stage>/)
+and its stats marker (DIR/_shards/) through `pipeline.io.storage`, so DIR may be a shared path or an
+object-store/HDFS URI that the executors reach. Each task returns one small row (shard, stats or
+traceback) that the driver collects; accumulators are not used because they double-count on retries.
+
+Retries and speculative copies are harmless: part names come from the input (part-<shard>.parquet),
+every part is published atomically and the marker is written last, so a retried task replaces its
+own files with identical ones, and `--resume` skips exactly the inputs whose marker exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.core.chain import StageChain
+from pipeline.core.plan import Segment
+from pipeline.core.stage import GlobalStage
+from pipeline.engines.base import FileDone, SegmentRun, TasksDone
+from pipeline.engines.task import process_input
+from pipeline.io.inputs import InputFile
+from pipeline.io.output import PARQUET_OPTIONS, finished_shards, read_json, shard_stats_path
+from pipeline.io.storage import Location
+from pipeline.io.warc import ReaderConfig
+
+DEFAULT_CONF = {
+    # Reuse Python workers across tasks, so models and lists load once per executor worker.
+    "spark.python.worker.reuse": "true",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.ui.showConsoleProgress": "false",
+}
+FILES_PER_WAVE = 256  # inputs per Spark job (at least): the driver's progress bar moves once per wave
+RESULT_SCHEMA = pa.schema([("shard", pa.string()), ("stats", pa.string()), ("error", pa.string())])
+
+_chains: dict[str, StageChain] = {}  # per Python worker: segment key -> loaded stage chain
+
+
+def _segment_key(segment: Segment) -> str:
+    described = [stage.describe() for stage in segment.prior + segment.stages]
+    workdirs = [getattr(stage, "workdir", None) for stage in segment.stages]
+    return hashlib.sha1(json.dumps([described, workdirs], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _result(shard: str, stats: dict[str, Any] | None, error: str | None) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist(
+        [{"shard": shard, "stats": None if stats is None else json.dumps(stats), "error": error}],
+        schema=RESULT_SCHEMA,
+    )
+
+
+def process_partition(
+    batches: Iterator[pa.RecordBatch], segment: Segment, reader_config: ReaderConfig, out: Location
+) -> Iterator[pa.RecordBatch]:
+    """The mapInArrow function: input rows are (path, shard, format); runs in executor Python workers."""
+    key = _segment_key(segment)
+    chain = _chains.get(key)
+    if chain is None:
+        chain = _chains[key] = StageChain(segment.stages, segment.prior)
+    for batch in batches:
+        for path, shard, fmt in zip(*(batch.column(c).to_pylist() for c in ("path", "shard", "format"))):
+            input_file = InputFile(path, shard=shard, format=fmt)
+            try:
+                stats = process_input(input_file, segment, reader_config, chain, out)
+                yield _result(shard, stats, None)
+            except Exception:  # a bug on one file: reported by the driver, its parts were discarded
+                yield _result(shard, None, traceback.format_exc())
+
+
+def get_session(master: str | None, conf: dict[str, str] | None = None) -> Any:
+    """The active SparkSession (under spark-submit) or a new one for `master`."""
+    if master:  # `curate run --engine spark --master ...`: executors use this Python (same machine/venv)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if master and master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ValueError(
+            "the Spark engine needs pyspark: pip install 'curate[spark]' (make setup installs it)"
+        ) from None
+    if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
+        raise ValueError("the Spark engine needs Java 17 (e.g. apt-get install openjdk-17-jre-headless)")
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder.appName("curate")
+    if master:
+        builder = builder.master(master)
+    settings = dict(DEFAULT_CONF)
+    cores = _local_cores(master)
+    if cores:  # 200 shuffle partitions (Spark's default) make each dedup job slow on one machine
+        settings["spark.sql.shuffle.partitions"] = str(2 * cores)
+    for key, value in {**settings, **(conf or {})}.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
+def _local_cores(master: str | None) -> int | None:
+    """Cores of a `local`, `local[N]`, `local[*]` or `local[N,F]` master; None for a cluster."""
+    if master == "local":
+        return 1
+    if not master or not master.startswith("local[") or not master.endswith("]"):
+        return None
+    inside = master[len("local[") : -1].split(",")[0]
+    return os.cpu_count() or 1 if inside == "*" else int(inside) if inside.isdigit() else None
+
+
+def run_spark(
+    spark: Any,
+    segment: Segment,
+    reader_config: ReaderConfig,
+    inputs: list[InputFile],
+    out: Location,
+    on_file_done: FileDone,
+    on_tasks_done: TasksDone | None = None,
+    files_per_wave: int = FILES_PER_WAVE,
+) -> None:
+    """Run one recipe segment over `inputs` (already filtered for --resume), one task per input."""
+
+    function = partial(process_partition, segment=segment, reader_config=reader_config, out=out)
+    files_per_wave = max(files_per_wave, 4 * spark.sparkContext.defaultParallelism)  # keep big clusters busy
+    progress = on_tasks_done or (lambda finished: None)
+    for start in range(0, len(inputs), files_per_wave):
+        wave = inputs[start : start + files_per_wave]
+        while wave:  # a file whose task Spark gives up on is reported, and the wave runs again without it
+            wave = _run_wave(spark, function, wave, out, segment.name, on_file_done, progress)
+
+
+def _run_wave(
+    spark: Any,
+    function: Callable[..., Iterator[pa.RecordBatch]],
+    wave: list[InputFile],
+    out: Location,
+    segment_name: str,
+    on_file_done: FileDone,
+    progress: TasksDone,
+) -> list[InputFile]:
+    """One Spark job over `wave`, one partition per file; returns the files still to do (after a
+    file's task failed `spark.task.maxFailures` times, e.g. its worker was killed every time)."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    rows = [(f.path, f.shard_id, f.format) for f in wave]
+    frame = spark.sparkContext.parallelize(rows, len(rows)).toDF("path string, shard string, format string")
+    mapped = frame.mapInArrow(function, from_arrow_schema(RESULT_SCHEMA))
+    try:
+        results = _collect_with_progress(spark, mapped, progress)
+    except Exception as err:
+        failed = re.search(r"Task (\d+) in stage [\d.]+ failed (\d+) times", str(err))
+        if failed is None or int(failed.group(1)) >= len(wave):
+            raise
+        culprit = wave[int(failed.group(1))]  # partition i holds file i
+        reason = str(err).strip().splitlines()[0][:2000]
+        on_file_done(
+            culprit.path,
+            None,
+            f"Spark gave up on this file after {failed.group(2)} failed attempts: {reason}\n",
+        )
+        done = finished_shards(out, segment_name)  # tasks that finished before the job was aborted
+        for input_file in wave:
+            if input_file is not culprit and input_file.shard_id in done:
+                on_file_done(
+                    input_file.path, read_json(shard_stats_path(out, segment_name, input_file.shard_id)), None
+                )
+        return [f for f in wave if f is not culprit and f.shard_id not in done]
+    by_shard = {f.shard_id: f for f in wave}
+    for row in sorted(results, key=lambda r: r["shard"]):
+        stats = None if row["stats"] is None else json.loads(row["stats"])
+        on_file_done(by_shard[row["shard"]].path, stats, row["error"])
+    return []
+
+
+def _collect_with_progress(spark: Any, frame: Any, on_tasks_done: TasksDone) -> list[Any]:
+    """`frame.collect()`, reporting finished tasks while it runs (Spark's status tracker, polled)."""
+    context = spark.sparkContext
+    group = f"curate-{uuid.uuid4().hex[:12]}"
+    outcome: dict[str, Any] = {}
+
+    def collect() -> None:
+        try:
+            context.setJobGroup(group, "curate: input files", interruptOnCancel=True)
+            outcome["rows"] = frame.collect()
+        except BaseException as err:  # re-raised in the caller's thread
+            outcome["error"] = err
+
+    worker = threading.Thread(target=collect, name=group, daemon=True)
+    worker.start()
+    tracker = context.statusTracker()
+    try:
+        while worker.is_alive():
+            worker.join(0.5)
+            finished = 0
+            for job in tracker.getJobIdsForGroup(group):
+                info = tracker.getJobInfo(job)
+                for stage in info.stageIds if info else []:
+                    stage_info = tracker.getStageInfo(stage)
+                    finished += stage_info.numCompletedTasks if stage_info else 0
+            on_tasks_done(finished)
+    except KeyboardInterrupt:
+        context.cancelJobGroup(group)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["rows"]
+
+
+class SparkEngine:
+    """Spark tasks, one per input file (`run_spark`); analyses with DataFrames (spark_dedup.py)."""
+
+    name = "spark"
+
+    def __init__(self, master: str | None) -> None:
+        self.spark = get_session(master)
+
+    def run_segment(self, run: SegmentRun) -> None:
+        run_spark(
+            self.spark,
+            run.segment,
+            run.reader_config,
+            run.inputs,
+            run.out,
+            run.on_file_done,
+            run.on_tasks_done,
+        )
+
+    def analyze(self, stage: GlobalStage, parts: list[str], workdir: str) -> dict[str, Any]:
+        from pipeline.engines.spark_dedup import analyze_with_spark  # it imports this module
+
+        return analyze_with_spark(stage, self.spark, parts, workdir)
+
+
+def _write_partition(
+    batches: Iterator[pa.RecordBatch], target: Location, schema: pa.Schema
+) -> Iterator[pa.RecordBatch]:
+    rows = 0
+    with target.atomic_output() as sink, pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS) as writer:
+        for batch in batches:
+            writer.write_batch(batch.cast(schema))  # Spark's nullability differs from the file's
+            rows += batch.num_rows
+    yield pa.RecordBatch.from_pylist([{"rows": rows}])
+
+
+def write_single_parquet(frame: Any, target: Location, schema: pa.Schema) -> int:
+    """Write a (small, ordered) DataFrame as one Parquet file through pyarrow, from one executor task:
+    the same storage layer as every other output, so no Hadoop connector is needed for the URI."""
+    frame = frame.select(*schema.names).coalesce(1)  # keeps the order of a sorted frame
+    written = frame.mapInArrow(partial(_write_partition, target=target, schema=schema), "rows long").collect()
+    if not written:  # a frame without partitions runs no task: write the empty file here
+        with target.atomic_output() as sink:
+            pq.write_table(schema.empty_table(), sink, **PARQUET_OPTIONS)
+    return sum(row["rows"] for row in written)

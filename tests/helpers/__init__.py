@@ -1,0 +1,1 @@
+"""Helpers shared by several test modules (one place, so that test modules never import each other)."""
