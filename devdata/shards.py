@@ -2,21 +2,25 @@
 
     write_shards(SHARDDIR, train_docs, val_docs, vocab_size=..., eot_id=...)   # ids you choose
     write_text_shards(SHARDDIR, texts, tokenizer)                              # texts, tokenized
+    python -m devdata.shards --output SHARDDIR --tokens 20000000 [--vocab-size 50257]   # random ids, fast
 
 Each document is a list of token ids without the end-of-text id; the writer appends it, as `curate
 tokenize` does. Parquet shards get row groups bounded by `row_group_tokens` (at document boundaries)
 so small fixtures still have many row groups; llm.c `.bin` shards get the 256-int32 header.
 `byte_level_tokenizer` trains a real byte-level BPE (HF tokenizers) in-process on synthetic text, so
 shards are self-contained with a tokenizer.json, like real ones. Stands in for `curate tokenize`
-until tests run end to end on its output.
+until tests run end to end on its output. `write_random_shards` writes many tokens quickly (random
+ids, GPT-2's vocabulary size by default) for throughput measurements, where content does not matter.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
 import random
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -182,9 +186,7 @@ def write_shards(
         "shards": entries,
         "totals": {"tokens": n_tokens, "documents": n_docs, **totals},
     }
-    tmp = root / "manifest.json.tmp"
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, root / "manifest.json")
+    _write_manifest(root, manifest)
     return manifest
 
 
@@ -225,3 +227,105 @@ def _write_llmc(path: Path, docs: list[list[int]]) -> None:
     with path.open("wb") as out:
         out.write(header.tobytes())
         out.write(tokens.tobytes())
+
+
+def write_random_shards(
+    sharddir: str | Path,
+    train_tokens: int,
+    val_tokens: int = 0,
+    vocab_size: int = 50257,
+    doc_tokens: int = 1000,
+    shard_tokens: int = 100_000_000,
+    row_group_tokens: int = 1 << 20,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Parquet shards of documents of random ids (eot_id = vocab_size - 1, GPT-2's layout), written
+    from numpy in row-group pieces: ~tens of millions of tokens per second, memory of one row group."""
+    root = Path(sharddir)
+    rng = np.random.default_rng(seed)
+    eot_id = vocab_size - 1
+    dtype = "uint16" if vocab_size <= 65536 else "uint32"
+    value_type = pa.uint16() if dtype == "uint16" else pa.uint32()
+    schema = pa.schema([("input_ids", pa.list_(value_type)), ("id", pa.string())])
+    entries: list[dict[str, Any]] = []
+    totals: dict[str, Any] = {}
+    docs_per_group = max(1, row_group_tokens // doc_tokens)
+    for split, wanted in (("train", train_tokens), ("val", val_tokens)):
+        n_docs = -(-wanted // doc_tokens) if wanted else 0
+        written_docs, shard = 0, 0
+        while written_docs < n_docs:
+            rel = f"{split}/shard-{shard:05d}.parquet"
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            in_shard = min(n_docs - written_docs, max(1, shard_tokens // doc_tokens))
+            with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+                for start in range(0, in_shard, docs_per_group):
+                    count = min(docs_per_group, in_shard - start)
+                    ids = rng.integers(0, eot_id, size=(count, doc_tokens), dtype=np.int64)
+                    ids[:, -1] = eot_id
+                    offsets = pa.array(np.arange(count + 1, dtype=np.int32) * doc_tokens)
+                    lists = pa.ListArray.from_arrays(offsets, pa.array(ids.reshape(-1).astype(dtype)))
+                    names = pa.array([f"{split}-{written_docs + start + i}" for i in range(count)])
+                    writer.write_table(
+                        pa.Table.from_arrays([lists, names], schema=schema), row_group_size=count
+                    )
+            entries.append(
+                {
+                    "split": split,
+                    "path": rel,
+                    "tokens": in_shard * doc_tokens,
+                    "documents": in_shard,
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                }
+            )
+            written_docs += in_shard
+            shard += 1
+        totals[split] = {"tokens": n_docs * doc_tokens, "documents": n_docs, "shards": shard}
+    n_tokens = totals["train"]["tokens"] + totals["val"]["tokens"]
+    n_docs = totals["train"]["documents"] + totals["val"]["documents"]
+    manifest = {
+        "format": "parquet",
+        "version": 1,
+        "tokenizer": {
+            "sha256": "",
+            "vocab_size": vocab_size,
+            "eot_token": EOT,
+            "eot_id": eot_id,
+            "source": "random",
+        },
+        "vocab_size": vocab_size,
+        "dtype": dtype,
+        "eot_id": eot_id,
+        "val_fraction": totals["val"]["tokens"] / max(1, n_tokens),
+        "shard_tokens": shard_tokens,
+        "sources": [],
+        "shards": entries,
+        "totals": {"tokens": n_tokens, "documents": n_docs, **totals},
+    }
+    _write_manifest(root, manifest)
+    return manifest
+
+
+def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    tmp = root / "manifest.json.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, root / "manifest.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m devdata.shards", description="Write shards of random token ids (for throughput runs)."
+    )
+    parser.add_argument("--output", required=True, metavar="SHARDDIR")
+    parser.add_argument("--tokens", type=int, default=20_000_000, help="train tokens (default 20M)")
+    parser.add_argument("--val-tokens", type=int, default=1 << 20)
+    parser.add_argument("--vocab-size", type=int, default=50257, help="default: GPT-2's")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    manifest = write_random_shards(args.output, args.tokens, args.val_tokens, args.vocab_size, seed=args.seed)
+    print(f"{args.output}: {manifest['totals']['tokens']:,} tokens in {len(manifest['shards'])} shard(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,8 @@
 """Token streams over tokenized shards (SHARDDIR/manifest.json, the `curate tokenize` contract).
 
 A split (train or val) is cut into *chunks*: one Parquet row group (~1M tokens, as `curate tokenize`
-writes them) or a fixed slice of an llm.c `.bin` shard (read through a numpy memmap). Chunks are the
+writes them) or a ~1M-token slice of an llm.c `.bin` shard ending at a document end (read through a
+numpy memmap). Chunks are the
 unit of sharding across ranks: each epoch the chunk list is put in a seeded order (or kept as listed
 for validation) and rank r takes every world_size-th chunk of it. A rank concatenates its chunks'
 tokens (documents as stored, each ending with its end-of-text id) and cuts the stream into samples
@@ -33,7 +34,8 @@ import pyarrow.parquet as pq
 
 LLMC_MAGIC, LLMC_VERSION, LLMC_HEADER_INTS = 20240520, 1, 256
 LLMC_HEADER_BYTES = LLMC_HEADER_INTS * 4
-LLMC_CHUNK_TOKENS = 1 << 20  # llm.c shards have no row groups: read them in slices of this many tokens
+LLMC_CHUNK_TOKENS = 1 << 20  # llm.c shards have no row groups: read them in slices of about this many tokens
+LLMC_ALIGN_SEARCH = 1 << 16  # tokens searched past a nominal slice end for a document end
 SPLITS = ("train", "val")
 
 
@@ -119,7 +121,7 @@ def list_chunks(manifest: Manifest, split: str, llmc_chunk_tokens: int = LLMC_CH
         found = (
             _parquet_chunks(shard.path)
             if manifest.format == "parquet"
-            else _llmc_chunks(shard.path, llmc_chunk_tokens)
+            else _llmc_chunks(shard.path, llmc_chunk_tokens, manifest.eot_id)
         )
         total = sum(c.tokens for c in found)
         if total != shard.tokens:
@@ -155,9 +157,23 @@ def _llmc_header(path: Path) -> int:
     return tokens
 
 
-def _llmc_chunks(path: Path, chunk_tokens: int) -> list[Chunk]:
+def _llmc_chunks(path: Path, chunk_tokens: int, eot_id: int) -> list[Chunk]:
+    """Slices of about chunk_tokens, each cut just after an end-of-text id found within
+    LLMC_ALIGN_SEARCH tokens of the nominal cut (so chunks hold whole documents, as row groups do;
+    a document longer than that is cut where it is)."""
     tokens = _llmc_header(path)
-    return [Chunk(path, -1, s, min(chunk_tokens, tokens - s)) for s in range(0, tokens, chunk_tokens)]
+    ids = np.memmap(path, dtype="<u2", mode="r", offset=LLMC_HEADER_BYTES, shape=(tokens,))
+    chunks, start = [], 0
+    while start < tokens:
+        nominal = start + chunk_tokens
+        if nominal >= tokens:
+            end = tokens
+        else:
+            hits = np.flatnonzero(ids[nominal - 1 : nominal - 1 + LLMC_ALIGN_SEARCH] == eot_id)
+            end = nominal + int(hits[0]) if hits.size else nominal
+        chunks.append(Chunk(path, -1, start, end - start))
+        start = end
+    return chunks
 
 
 def read_chunk(chunk: Chunk) -> np.ndarray:

@@ -18,9 +18,9 @@ CONFIG_NAMES = ("tiny", "gpt2-124m", "gpt2-350m")  # pretraining.model.CONFIGS (
 # that size: batch 0.5M tokens, peak learning rate 6e-4 and 3e-4. Micro-batches fit an 80 GB GPU in
 # bf16 with flash attention. tiny: a few CPU steps per second.
 MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
-    "tiny": {"micro_batch": 8, "batch_tokens": 2048, "lr": 3e-3},
-    "gpt2-124m": {"micro_batch": 32, "batch_tokens": 524288, "lr": 6e-4},
-    "gpt2-350m": {"micro_batch": 16, "batch_tokens": 524288, "lr": 3e-4},
+    "tiny": {"micro_batch": 8, "batch_tokens": 2048, "lr": 3e-3, "eval_tokens": 1 << 15},
+    "gpt2-124m": {"micro_batch": 32, "batch_tokens": 524288, "lr": 6e-4, "eval_tokens": 1 << 20},
+    "gpt2-350m": {"micro_batch": 16, "batch_tokens": 524288, "lr": 3e-4, "eval_tokens": 1 << 20},
 }
 # Model-independent defaults, also GPT-3's: AdamW betas (0.9, 0.95), weight decay 0.1, clip 1.0;
 # the learning rate decays to 10% of its peak.
@@ -85,7 +85,7 @@ class TrainOptions:
     ckpt_every: int = 1000
     keep_ckpts: int = 3
     eval_every: int = 250
-    eval_tokens: int = 1 << 20
+    eval_tokens: int | None = None  # per model: 32K for tiny (CPU), 1M for the GPT-2 sizes
     log_every: int = 1
     compile: bool | None = None  # None: on for CUDA, off on CPU
     device: str = "auto"

@@ -10,8 +10,8 @@ tokens: micro-batches of --micro-batch sequences, accumulated. On CUDA: bf16 aut
 fp32 matmuls, fused AdamW, torch.compile (unless --no-compile).
 
 Every step appends one JSON object to RUNDIR/log.jsonl: step, loss, lr, grad_norm, tokens,
-tokens_per_s, mfu, step_ms, data_ms (time waiting for and moving input), data_fraction, and
-val_loss on evaluation steps. A resumed run reproduces the losses of an uninterrupted one exactly
+tokens_per_s, mfu (null without a known peak), step_ms, data_ms (time waiting for and moving input),
+data_fraction, val_loss on evaluation steps, and mem_gib (peak allocated) on CUDA. A resumed run reproduces the losses of an uninterrupted one exactly
 (same model, optimizer, data position and RNG states; on GPU up to the nondeterminism of its kernels).
 """
 
@@ -265,6 +265,8 @@ def _train(raw: TrainOptions, env: Distributed) -> TrainResult:
                 "data_ms": 1000 * data_seconds,
                 "data_fraction": data_seconds / seconds,
             }
+            if device.type == "cuda":
+                entry["mem_gib"] = torch.cuda.max_memory_allocated(device) / 2**30
             final = done == options.steps
             if val_split is not None and eval_batches and (done % options.eval_every == 0 or final):
                 entry["val_loss"] = evaluate(compiled, val_split, options, env, autocast, eval_batches)
