@@ -135,6 +135,8 @@ def _prepare_main(raw: TrainOptions, env: Distributed) -> tuple[dict[str, Any], 
     given["world_size"] = env.world_size
     rundir = Path(raw.output)
     record, resumed = prepare_rundir(rundir, record, given, raw.resume, raw.overwrite)
+    if raw.resume and not resumed:
+        print(f"note: {rundir} holds no run to resume: starting a new one", file=sys.stderr)
     tokenizer = manifest.root / TOKENIZER_FILE
     if tokenizer.is_file():
         shutil.copyfile(tokenizer, rundir / TOKENIZER_FILE)
@@ -175,8 +177,7 @@ def _train(raw: TrainOptions, env: Distributed) -> TrainResult:
     np.random.seed(options.seed)
     torch.manual_seed(options.seed)
     if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True  # the few fp32 matmuls outside autocast
-        torch.backends.cudnn.allow_tf32 = True
+        torch.set_float32_matmul_precision("high")  # TF32 for the few fp32 matmuls outside autocast
     model = GPT(model_config).to(device)
     optimizer = model.configure_optimizer(
         options.lr, options.weight_decay, (options.beta1, options.beta2), device.type
@@ -190,6 +191,8 @@ def _train(raw: TrainOptions, env: Distributed) -> TrainResult:
         optimizer.load_state_dict(state["optimizer"])
         start_step, data_state = state["step"], state["data"][env.rank]
         _set_rng_state(state["rng"], device)
+    elif resumed and env.is_main:
+        print(f"note: {rundir} has no checkpoint yet: its run starts again from step 0", file=sys.stderr)
     if env.is_main:
         truncate_log(rundir, start_step)  # steps logged after the checkpoint are redone
 

@@ -192,3 +192,17 @@ def test_chunks_end_at_document_ends(shards):
     split = split_of(root, fmt)
     assert len(split.chunks) > 10
     assert all(read_chunk(c)[-1] == EOT for c in split.chunks)
+
+
+def test_random_shards_for_throughput_runs_follow_the_contract(tmp_path):
+    from devdata.shards import write_random_shards
+
+    write_random_shards(
+        tmp_path, 50_000, 5_000, vocab_size=1000, doc_tokens=100, shard_tokens=20_000, row_group_tokens=4_000
+    )
+    manifest = read_manifest(tmp_path)
+    train = DataSplit(manifest, "train")
+    assert train.tokens == 50_000 and len(manifest.split_shards("train")) == 3 and len(train.chunks) > 10
+    assert DataSplit(manifest, "val").tokens == 5_000
+    ids = read_chunk(train.chunks[0])
+    assert ids.max() <= 999 and (ids == 999).sum() == ids.size // 100  # one end-of-text per document

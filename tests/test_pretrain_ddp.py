@@ -49,6 +49,7 @@ def launch_two_ranks(shards: Path, run: Path, *extra: str) -> str:
     return outputs[0]
 
 
+@pytest.mark.slow
 def test_two_processes_train_checkpoint_and_resume(tmp_path):
     shards = tmp_path / "shards"
     texts = synthetic_texts(200, seed=4)
