@@ -34,7 +34,7 @@ def add_commands(sub: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_train_arguments(parser)
-    actions = parser.add_subparsers(dest="pretrain_action", metavar="ACTION")
+    actions = parser.add_subparsers(dest="pretrain_action", metavar="[sample]", title="optional action")
     sample = actions.add_parser(
         "sample",
         help="generate text from a run's checkpoint",

@@ -186,7 +186,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="validation loss every N steps (and at the end)",
     )
     how.add_argument(
-        "--eval-tokens", type=int, default=1 << 20, metavar="N", help="validation tokens per evaluation"
+        "--eval-tokens",
+        type=int,
+        metavar="N",
+        help="validation tokens per evaluation (default: 32K tiny, 1M others)",
     )
     how.add_argument(
         "--log-every", type=int, default=1, metavar="N", help="print every N steps (log.jsonl has every step)"

@@ -234,25 +234,9 @@ def _train(raw: TrainOptions, env: Distributed) -> TrainResult:
             )  # fmt: skip
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            loss_sum, data_seconds = torch.zeros((), device=device), 0.0
-            for micro in range(accum):
-                waited = time.perf_counter()
-                batch = torch.from_numpy(next(loader)).to(device, non_blocking=True)
-                data_seconds += time.perf_counter() - waited
-                # DDP: all-reduce the gradients only with the last micro-batch's backward.
-                sync = nullcontext() if not env.ddp or micro == accum - 1 else trained.no_sync()
-                with sync:
-                    with autocast:
-                        _, loss = trained(batch[:, :-1], batch[:, 1:])
-                    (loss / accum).backward()
-                loss_sum += loss.detach()
-            if env.ddp:
-                dist.all_reduce(loss_sum)  # SUM: gloo has no AVG
-                loss_sum /= env.world_size
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), options.grad_clip or math.inf)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            loss_value = loss_sum.item() / accum  # waits for the step's GPU work
+            loss_value, grad_norm, data_seconds = train_step(
+                trained, model, optimizer, loader, accum, env, autocast, options.grad_clip
+            )
             seconds = time.perf_counter() - started
             done = step + 1
             tokens_per_s = options.batch_tokens / seconds
@@ -260,7 +244,7 @@ def _train(raw: TrainOptions, env: Distributed) -> TrainResult:
                 "step": done,
                 "loss": loss_value,
                 "lr": lr,
-                "grad_norm": float(grad_norm),
+                "grad_norm": grad_norm,
                 "tokens": done * options.batch_tokens,
                 "tokens_per_s": tokens_per_s,
                 "mfu": mfu(flops_per_token, tokens_per_s, peak, env.world_size),
@@ -294,6 +278,39 @@ def _train(raw: TrainOptions, env: Distributed) -> TrainResult:
         if log is not None:
             log.close()
     return result
+
+
+def train_step(
+    trained: torch.nn.Module,
+    model: GPT,
+    optimizer: torch.optim.Optimizer,
+    loader: TokenLoader,
+    accum: int,
+    env: Distributed,
+    autocast: Any,
+    grad_clip: float,
+) -> tuple[float, float, float]:
+    """One optimizer step over `accum` micro-batches per rank. Returns the mean loss (over micro-batches
+    and ranks), the gradient norm before clipping, and the seconds spent waiting for input."""
+    loss_sum, data_seconds = torch.zeros((), device=env.device), 0.0
+    for micro in range(accum):
+        waited = time.perf_counter()
+        batch = torch.from_numpy(next(loader)).to(env.device, non_blocking=True)  # (B, context + 1)
+        data_seconds += time.perf_counter() - waited
+        # DDP: all-reduce the gradients only with the last micro-batch's backward.
+        sync = nullcontext() if not env.ddp or micro == accum - 1 else trained.no_sync()
+        with sync:
+            with autocast:
+                _, loss = trained(batch[:, :-1], batch[:, 1:])
+            (loss / accum).backward()
+        loss_sum += loss.detach()
+    if env.ddp:
+        dist.all_reduce(loss_sum)  # SUM: gloo has no AVG
+        loss_sum /= env.world_size
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip or math.inf)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss_sum.item() / accum, float(grad_norm), data_seconds  # .item() waits for the GPU
 
 
 def _eval_batches(val_split: DataSplit | None, options: TrainOptions, env: Distributed) -> int:
