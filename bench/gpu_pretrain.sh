@@ -18,7 +18,7 @@ STEPS=${2:-300}
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
-"$PYTHON" -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, torch.cuda.get_device_name())"
+"$PYTHON" -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, torch.cuda.get_device_name() if torch.cuda.is_available() else 'no CUDA device')"
 if [ -z "$SHARDS" ]; then
   SHARDS="$WORK/shards"
   [ -f "$SHARDS/manifest.json" ] || "$PYTHON" -m devdata.shards --output "$SHARDS" --tokens 160000000
@@ -29,9 +29,11 @@ fi
   --overwrite --no-progress ${EXTRA:-}
 
 "$PYTHON" - "$WORK/run/log.jsonl" <<'PY'
-import json, statistics, sys
+import json, pathlib, statistics, sys
 
-records = [json.loads(line) for line in open(sys.argv[1])]
+log = pathlib.Path(sys.argv[1])
+records = [json.loads(line) for line in log.open()]
+config = json.loads((log.parent / "run.json").read_text())["options"]["config"]
 steady = records[20:] or records  # the first steps compile and warm up
 
 def median(key):
@@ -39,7 +41,7 @@ def median(key):
     return statistics.median(values) if values else None
 
 mfu = median("mfu")
-print(f"gpt2-124m, {len(records)} steps; medians of steps {steady[0]['step']}-{steady[-1]['step']}:")
+print(f"{config}, {len(records)} steps; medians of steps {steady[0]['step']}-{steady[-1]['step']}:")
 print(f"  tokens/s       {median('tokens_per_s'):,.0f}")
 print(f"  MFU            {'n/a (unknown GPU: pass --peak-tflops via EXTRA)' if mfu is None else f'{mfu:.1%}'}")
 print(f"  step           {median('step_ms'):,.0f} ms")
