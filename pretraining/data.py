@@ -8,7 +8,8 @@ for validation) and rank r takes every world_size-th chunk of it. A rank concate
 tokens (documents as stored, each ending with its end-of-text id) and cuts the stream into samples
 of context+1 tokens, back to back, so every token of an epoch reaches exactly one rank exactly once;
 the stream runs on into the next epoch, so no tail is dropped (the one sample that straddles the
-boundary holds the end of one epoch and the start of the next).
+boundary holds the end of one epoch and the start of the next). The ranks' shares of an epoch differ by
+up to a chunk, so under DDP one rank may begin its next epoch a few steps before another.
 
 The position in the stream is (epoch, chunk index in this rank's order, token offset in the chunk):
 `TokenLoader.state_dict()` returns it for the last batch handed out, and a loader built with that

@@ -206,3 +206,13 @@ def test_random_shards_for_throughput_runs_follow_the_contract(tmp_path):
     assert DataSplit(manifest, "val").tokens == 5_000
     ids = read_chunk(train.chunks[0])
     assert ids.max() <= 999 and (ids == 999).sum() == ids.size // 100  # one end-of-text per document
+
+
+def test_a_read_error_on_the_loader_thread_reaches_the_caller(tmp_path):
+    write_shards(tmp_path, unique_docs(), [], vocab_size=EOT + 1, eot_id=EOT, row_group_tokens=100)
+    split = DataSplit(read_manifest(tmp_path), "train")
+    (tmp_path / "train" / "shard-00000.parquet").unlink()  # gone after the chunks were listed
+    loader = TokenLoader(split, 1, 4)
+    with pytest.raises(OSError):
+        next(loader)
+    loader.close()
