@@ -1,1 +1,1 @@
-"""Placeholder package: lands with its roadmap issue."""
+"""The bundled GPT pretraining stage: `curate pretrain` reads tokenized shards and trains a GPT-2-style model."""
