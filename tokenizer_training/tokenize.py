@@ -160,8 +160,7 @@ def tokenize(config: TokenizeConfig) -> dict[str, Any]:
     from tqdm import tqdm
 
     def say(message: str) -> None:
-        if config.progress:
-            print(message, file=sys.stderr)
+        print(message, file=sys.stderr)
 
     started = time.perf_counter()
     tokenizer = load_tokenizer(config.tokenizer)
@@ -224,10 +223,11 @@ def tokenize(config: TokenizeConfig) -> dict[str, Any]:
     _write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     shutil.rmtree(out / WORK)
     seconds = time.perf_counter() - started
-    say(
-        f"tokenized {manifest['totals']['tokens']:,} tokens in {seconds:.1f}s "
-        f"(phase 1 {phase1_seconds:.1f}s, {config.engine}); {len(manifest['shards'])} shard(s)"
-    )
+    if config.progress:
+        say(
+            f"tokenized {manifest['totals']['tokens']:,} tokens in {seconds:.1f}s "
+            f"(phase 1 {phase1_seconds:.1f}s, {config.engine}); {len(manifest['shards'])} shard(s)"
+        )
     return manifest
 
 
