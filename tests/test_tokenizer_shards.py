@@ -53,7 +53,7 @@ def run(tokdir: Path, out: Path, sources: list[Source], **settings) -> dict:
         "val_fraction": 0.05,
         "progress": False,
     }
-    return tokenize(TokenizeConfig(str(tokdir), sources, str(out), **{**options, **settings}))
+    return tokenize(TokenizeConfig(str(tokdir), sources, str(out), **{**options, **settings})).manifest
 
 
 @pytest.fixture(scope="module")
@@ -244,28 +244,41 @@ def test_bad_mix_is_a_clear_error(
     corpus: Path, tokdir: Path, tmp_path: Path, args: list[str], message: str
 ) -> None:
     args = [a.replace("DOCS", str(corpus)) for a in args]
-    result = curate(
-        "tokenize", "--tokenizer", str(tokdir), *args, "--output", str(tmp_path / "o"), check=False
-    )
-    assert result.returncode == 2 and "curate: error:" in result.stderr and message in result.stderr
+    code, _, err = curate_here("tokenize", "--tokenizer", str(tokdir), *args, "--output", str(tmp_path / "o"))
+    assert code == 2 and "curate: error:" in err and message in err
 
 
 def test_input_and_output_errors(single: Path, corpus: Path, tokdir: Path, tmp_path: Path) -> None:
-    empty = tmp_path / "empty"
+    empty, out = tmp_path / "empty", str(tmp_path / "o")
     empty.mkdir()
-    base = ["tokenize", "--no-progress"]
-    result = curate(
-        *base, "--tokenizer", str(empty), "--input", str(corpus), "--output", str(tmp_path / "o"), check=False
+    tokenize_ = ["tokenize", "--no-progress"]
+    code, _, err = curate_here(*tokenize_, "--tokenizer", str(empty), "--input", str(corpus), "--output", out)
+    assert code == 2 and f"{empty} holds no tokenizer.json" in err
+    code, _, err = curate_here(*tokenize_, "--tokenizer", str(tokdir), "--input", str(empty), "--output", out)
+    assert code == 2 and f"input {empty} holds no Parquet parts" in err
+    code, _, err = curate_here(
+        *tokenize_, "--tokenizer", str(tokdir), "--input", str(corpus), "--output", str(single)
     )
-    assert result.returncode == 2 and f"{empty} holds no tokenizer.json" in result.stderr
-    result = curate(
-        *base, "--tokenizer", str(tokdir), "--input", str(empty), "--output", str(tmp_path / "o"), check=False
+    assert code == 2 and "--resume" in err and "--overwrite" in err
+    code, _, err = curate_here(*tokenize_, "--tokenizer", str(tokdir), "--input", str(corpus), "--output",
+                               str(single), "--resume", "--val-fraction", "0.1")  # fmt: skip
+    assert code == 2 and "other inputs, tokenizer or settings" in err
+    assert not Path(out).exists()
+
+
+def test_vocab_past_65536_gives_uint32_and_no_llmc(corpus: Path, tokdir: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big.json"  # the same merges, <|endoftext|> moved to id 69,999
+    spec = json.loads((tokdir / "tokenizer.json").read_text())
+    spec["added_tokens"][0]["id"] = 69_999
+    big.write_text(json.dumps(spec))
+    code, _, err = curate_here("tokenize", "--tokenizer", str(big), "--input", str(corpus), "--output",
+                               str(tmp_path / "llmc"), "--format", "llmc")  # fmt: skip
+    assert code == 2 and "--format llmc stores uint16 tokens" in err and "70,000 ids" in err
+    manifest = run(
+        big, tmp_path / "wide", [Source("input", (str(corpus / "part-00000.parquet"),))], workers=1
     )
-    assert result.returncode == 2 and f"input {empty} holds no Parquet parts" in result.stderr
-    result = curate(
-        *base, "--tokenizer", str(tokdir), "--input", str(corpus), "--output", str(single), check=False
-    )
-    assert result.returncode == 2 and "--resume" in result.stderr and "--overwrite" in result.stderr
-    result = curate(*base, "--tokenizer", str(tokdir), "--input", str(corpus), "--output", str(single), "--resume",
-                    "--val-fraction", "0.1", check=False)  # fmt: skip
-    assert result.returncode == 2 and "other inputs, tokenizer or settings" in result.stderr
+    assert manifest["dtype"] == "uint32" and manifest["vocab_size"] == 70_000 and manifest["eot_id"] == 69_999
+    file = pq.ParquetFile(tmp_path / "wide" / manifest["shards"][0]["path"])
+    assert str(file.schema_arrow.field("input_ids").type) == "list<element: uint32>"
+    ids = file.read().column("input_ids").to_pylist()
+    assert all(row[-1] == 69_999 for row in ids)

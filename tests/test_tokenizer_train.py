@@ -146,9 +146,7 @@ def test_sample_spreads_over_parts_respects_budget_and_skips_held_out(corpus: Pa
 
 
 def test_eval_table_and_json(tokdir: Path, corpus: Path) -> None:
-    result = json.loads(
-        curate("tokenizer", "eval", str(tokdir), "--input", str(corpus), "--json").stdout
-    )  # as run
+    result = json.loads(curate("tokenizer", "eval", str(tokdir), "--input", str(corpus), "--json").stdout)
     rows = {row["tokenizer"]: row for row in result["rows"]}
     ours = rows["ours (tok)"]
     assert rows["bytes (fallback)"]["bytes_per_token"] == 1.0
@@ -168,10 +166,10 @@ def test_eval_table_and_json(tokdir: Path, corpus: Path) -> None:
     ],
 )
 def test_train_rejects_bad_settings(corpus: Path, tmp_path: Path, args: list[str], message: str) -> None:
-    result = curate(
-        "tokenizer", "train", "--input", str(corpus), "--output", str(tmp_path / "t"), *args, check=False
+    code, _, err = curate_here(
+        "tokenizer", "train", "--input", str(corpus), "--output", str(tmp_path / "t"), *args
     )
-    assert result.returncode == 2 and "curate: error:" in result.stderr and message in result.stderr
+    assert code == 2 and "curate: error:" in err and message in err
 
 
 def test_train_and_eval_errors_name_the_path(tokdir: Path, corpus: Path, tmp_path: Path) -> None:

@@ -55,8 +55,11 @@ def byte_to_char() -> tuple[str, ...]:
 
 
 @cache
-def char_to_byte() -> dict[str, int]:
-    return {char: byte for byte, char in enumerate(byte_to_char())}
+def char_to_byte() -> dict[int, int]:
+    """A str.translate table: each stand-in character to the code point of its byte (then Latin-1)."""
+    table = dict.fromkeys(range(256), 0x100)  # a raw byte value is no stand-in: it fails to encode
+    table.update({ord(char): byte for byte, char in enumerate(byte_to_char())})
+    return table
 
 
 def token_text(token: bytes) -> str:
@@ -65,11 +68,10 @@ def token_text(token: bytes) -> str:
 
 
 def token_bytes(text: str) -> bytes:
-    table = char_to_byte()
     try:
-        return bytes(table[c] for c in text)
-    except KeyError as err:
-        raise ValueError(f"token {text!r} is not a byte-level token") from err
+        return text.translate(char_to_byte()).encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValueError(f"token {text!r} is not a byte-level token") from None
 
 
 def split_with_ranks(token: bytes, ranks: dict[bytes, int], below: int) -> list[bytes]:
@@ -114,7 +116,8 @@ class Vocabulary:
 
     @property
     def size(self) -> int:
-        return len(self.ranks) + len(self.specials)
+        """Ids 0..size-1 (the largest id plus one)."""
+        return max(max(self.ranks.values()), *self.specials.values()) + 1
 
     @property
     def eot_id(self) -> int:

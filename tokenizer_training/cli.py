@@ -121,7 +121,6 @@ def add_commands(sub: Any) -> None:
         "--all-documents", action="store_true", help="every document, not only the held-out slice"
     )
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
-    evaluate.add_argument("--no-progress", action="store_true")
     evaluate.set_defaults(handler=cmd_eval)
 
     tokenize = sub.add_parser(
@@ -166,7 +165,7 @@ def add_commands(sub: Any) -> None:
     tokenize.add_argument("--resume", action="store_true", help="continue an interrupted run in SHARDDIR")
     tokenize.add_argument("--overwrite", action="store_true", help="replace the shards already in SHARDDIR")
     tokenize.add_argument("--no-progress", action="store_true")
-    tokenize.add_argument("--json", action="store_true", help="print manifest totals as JSON")
+    tokenize.add_argument("--json", action="store_true", help="print totals and seconds as JSON")
     tokenize.set_defaults(handler=cmd_tokenize)
 
 
@@ -220,7 +219,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
             inputs=args.input,
             max_chars=args.max_chars,
             all_documents=args.all_documents,
-            progress=not args.no_progress,
         )
     )
     print(json.dumps(result, indent=2, ensure_ascii=False) if args.json else format_table(result))
@@ -238,7 +236,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         sources, total = parse_mix_args(args.mix), args.total_tokens
     else:
         sources, total = single_source(args.input), args.total_tokens
-    manifest = tokenize(
+    result = tokenize(
         TokenizeConfig(
             tokenizer=args.tokenizer,
             sources=sources,
@@ -256,8 +254,9 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
         )
     )
+    manifest = result.manifest
     if args.json:
-        print(json.dumps(manifest["totals"], indent=2, sort_keys=True))
+        print(json.dumps({"totals": manifest["totals"], "seconds": result.seconds}, indent=2, sort_keys=True))
         return 0
     totals = manifest["totals"]
     for split in ("train", "val"):
@@ -269,6 +268,11 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         print(
             f"source {source['name']}: {source['tokens']:,} train tokens, share {source['share']:.3f} "
             f"(weight {source['weight']:g}, epochs {source['epochs']:.3f})"
+        )
+    if result.seconds:
+        print(
+            f"{result.seconds['total']:.1f}s: tokenizing {result.seconds['tokenize']:.1f}s ({args.engine}), "
+            f"writing shards {result.seconds['write_shards']:.1f}s"
         )
     print(f"output: {args.output}/ (manifest.json, train/, val/, tokenizer.json, report.html)")
     return 0

@@ -52,7 +52,6 @@ class EvalConfig:
     inputs: list[str]
     max_chars: int = 10_000_000
     all_documents: bool = False
-    progress: bool = True
 
 
 def held_out_texts(config: EvalConfig) -> tuple[list[str], str]:

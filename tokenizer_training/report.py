@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+MAX_SHARD_ROWS = 100  # the page stays small; manifest.json lists every shard
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:60em}"
     "table{border-collapse:collapse;margin:0.5em 0 1.5em}"
@@ -107,9 +108,16 @@ def render_report(manifest: dict[str, Any], histogram: np.ndarray) -> str:
         "<h2>Shards</h2>",
         _table(
             ["path", "tokens", "documents", "sha256"],
-            [[s["path"], s["tokens"], s["documents"], s["sha256"][:16] + "…"] for s in manifest["shards"]],
+            [
+                [s["path"], s["tokens"], s["documents"], s["sha256"][:16] + "…"]
+                for s in manifest["shards"][:MAX_SHARD_ROWS]
+            ],
         ),
     ]
+    if len(manifest["shards"]) > MAX_SHARD_ROWS:
+        parts.append(
+            f"<p>… and {len(manifest['shards']) - MAX_SHARD_ROWS:,} more shards (see manifest.json).</p>"
+        )
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>curate tokenize</title>'
         f"<style>{STYLE}</style></head><body>{''.join(parts)}</body></html>\n"

@@ -155,8 +155,15 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def tokenize(config: TokenizeConfig) -> dict[str, Any]:
-    """Run both phases; returns the manifest."""
+@dataclass
+class TokenizeResult:
+    manifest: dict[str, Any]
+    seconds: dict[str, float]  # total, phase 1 (tokenizing), phase 2 (writing shards); not in the manifest
+    already_done: bool = False
+
+
+def tokenize(config: TokenizeConfig) -> TokenizeResult:
+    """Run both phases; returns the manifest and timings."""
     from tqdm import tqdm
 
     def say(message: str) -> None:
@@ -170,7 +177,7 @@ def tokenize(config: TokenizeConfig) -> dict[str, Any]:
     key = fingerprint(config, tokenizer, parts)
     out = Path(config.output)
     if prepare_output(config, say, key):
-        return json.loads((out / MANIFEST).read_text())
+        return TokenizeResult(json.loads((out / MANIFEST).read_text()), {}, already_done=True)
 
     work_dir = out / WORK / "tokens"
     tasks = [
@@ -192,6 +199,7 @@ def tokenize(config: TokenizeConfig) -> dict[str, Any]:
             run_local(todo, str(tokenizer.path), dtype, config.val_fraction, workers, config.progress)
     phase1_seconds = time.perf_counter() - phase1_started
 
+    phase2_started = time.perf_counter()
     work_files = [[Path(t.work) for t in tasks if t.source == s] for s in range(len(config.sources))]
     plans, total = plan(config.sources, [bucket_tokens(files) for files in work_files], config.total_tokens)
     writers = {
@@ -222,13 +230,13 @@ def tokenize(config: TokenizeConfig) -> dict[str, Any]:
     _write_atomic(out / REPORT, render_report(manifest, train.histogram + val.histogram))
     _write_atomic(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     shutil.rmtree(out / WORK)
-    seconds = time.perf_counter() - started
-    if config.progress:
-        say(
-            f"tokenized {manifest['totals']['tokens']:,} tokens in {seconds:.1f}s "
-            f"(phase 1 {phase1_seconds:.1f}s, {config.engine}); {len(manifest['shards'])} shard(s)"
-        )
-    return manifest
+    finished = time.perf_counter()
+    seconds = {
+        "total": round(finished - started, 3),
+        "tokenize": round(phase1_seconds, 3),
+        "write_shards": round(finished - phase2_started, 3),
+    }
+    return TokenizeResult(manifest, seconds)
 
 
 def build_manifest(
