@@ -26,9 +26,9 @@ from typing import Any
 
 from tokenizer_training.documents import find_parts, part_sizes
 from tokenizer_training.encoder import TOKENIZER_FILE, LoadedTokenizer, load_tokenizer
-from tokenizer_training.mixture import Source, check_sources, plan
+from tokenizer_training.mixture import Source, SourcePlan, check_sources, plan
 from tokenizer_training.parts import TEMP_MARK, PartTask, run_local, work_path
-from tokenizer_training.shards import SplitWriter, bucket_tokens, write_train, write_val
+from tokenizer_training.shards import SplitTally, SplitWriter, bucket_tokens, write_train, write_val
 
 MANIFEST = "manifest.json"
 REPORT = "report.html"
@@ -243,10 +243,10 @@ def build_manifest(
     config: TokenizeConfig,
     tokenizer: LoadedTokenizer,
     dtype: str,
-    plans: list[Any],
+    plans: list[SourcePlan],
     total: int,
-    train: Any,
-    val: Any,
+    train: SplitTally,
+    val: SplitTally,
     writers: dict[str, SplitWriter],
     key: str,
 ) -> dict[str, Any]:
