@@ -181,3 +181,20 @@ def test_train_and_eval_errors_name_the_path(tokdir: Path, corpus: Path, tmp_pat
     assert code == 2 and "--overwrite" in err
     code, _, err = curate_here("tokenizer", "eval", str(empty), "--input", str(corpus))
     assert code == 2 and f"{empty} holds no tokenizer.json" in err
+
+
+def test_nanochat_pattern_splits_digits_in_pairs_under_both_libraries(corpus: Path, tmp_path: Path) -> None:
+    from tokenizer_training.train import train_tokenizer
+
+    train_tokenizer(
+        TrainConfig([str(corpus)], str(tmp_path / "nc"), vocab_size=600, pattern="nanochat", progress=False)
+    )
+    tokenizer = load_tokenizer(tmp_path / "nc")
+    assert tokenizer.vocabulary is not None and tokenizer.vocabulary.pattern == SPLIT_PATTERNS["nanochat"]
+    numbers = "In 2024 there were 1234567 visitors, 99.5% of 100000."
+    for text in [numbers, *SAMPLES[:-1]]:
+        ids = tokenizer.encode(text)
+        assert tokenizer.hf().encode(text, add_special_tokens=False).ids == ids
+        assert tokenizer.decode(ids) == text
+    split = [piece for piece, _ in tokenizer.hf().pre_tokenizer.pre_tokenize_str("1234567")]
+    assert split == ["12", "34", "56", "7"]  # gpt4's pattern: 123 456 7
