@@ -71,13 +71,25 @@ def add_commands(sub: Any) -> None:
     )
     train.add_argument("--output", required=True, metavar="TOKDIR")
     train.add_argument(
-        "--vocab-size", type=_count, default=65_536, help="tokens including specials (default 65536)"
+        "--vocab-size",
+        type=_count,
+        metavar="N",
+        default=65_536,
+        help="tokens including specials (default 65536)",
     )
     train.add_argument(
-        "--max-chars", type=_count, default=2_000_000_000, help="character budget of the sample (default 2e9)"
+        "--max-chars",
+        type=_count,
+        metavar="N",
+        default=2_000_000_000,
+        help="character budget of the sample (default 2e9)",
     )
     train.add_argument(
-        "--doc-max-chars", type=_count, default=10_000, help="characters read per document (default 10000)"
+        "--doc-max-chars",
+        type=_count,
+        metavar="N",
+        default=10_000,
+        help="characters read per document (default 10000)",
     )
     train.add_argument("--special", nargs="*", default=[], metavar="TOKEN", help="more special tokens")
     train.add_argument(
@@ -94,6 +106,7 @@ def add_commands(sub: Any) -> None:
     train.add_argument(
         "--holdout-fraction",
         type=float,
+        metavar="F",
         default=0.01,
         help="share of documents (by id hash) never trained on, for compression (default 0.01)",
     )
@@ -115,7 +128,11 @@ def add_commands(sub: Any) -> None:
     evaluate.add_argument("tokdir", metavar="TOKDIR")
     evaluate.add_argument("--input", nargs="+", required=True, metavar="DIR")
     evaluate.add_argument(
-        "--max-chars", type=_count, default=10_000_000, help="characters to measure on (default 1e7)"
+        "--max-chars",
+        type=_count,
+        metavar="N",
+        default=10_000_000,
+        help="characters to measure on (default 1e7)",
     )
     evaluate.add_argument(
         "--all-documents", action="store_true", help="every document, not only the held-out slice"
@@ -135,18 +152,36 @@ def add_commands(sub: Any) -> None:
         epilog=TOKENIZE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    tokenize.add_argument("--tokenizer", required=True, metavar="TOKDIR")
+    tokenize.add_argument(
+        "--tokenizer",
+        required=True,
+        metavar="TOKDIR",
+        help="from `curate tokenizer train` (or a tokenizer.json)",
+    )
     sources = tokenize.add_mutually_exclusive_group(required=True)
     sources.add_argument("--input", nargs="+", metavar="DIR", help="documents/ folders (one source)")
     sources.add_argument("--mix", nargs="+", metavar="NAME=DIR[,DIR]:WEIGHT", help="a weighted mixture")
     sources.add_argument("--mix-file", metavar="YAML", help="a mixture in YAML (see below)")
     tokenize.add_argument("--output", required=True, metavar="SHARDDIR")
-    tokenize.add_argument("--format", choices=["parquet", "llmc"], default="parquet")
     tokenize.add_argument(
-        "--shard-tokens", type=_count, default=100_000_000, help="token budget per shard (default 1e8)"
+        "--format",
+        choices=["parquet", "llmc"],
+        default="parquet",
+        help="parquet (default) or llm.c .bin shards",
     )
     tokenize.add_argument(
-        "--val-fraction", type=float, default=0.005, help="share of documents in val (default 0.005)"
+        "--shard-tokens",
+        type=_count,
+        metavar="N",
+        default=100_000_000,
+        help="token budget per shard (default 1e8)",
+    )
+    tokenize.add_argument(
+        "--val-fraction",
+        type=float,
+        metavar="F",
+        default=0.005,
+        help="share of documents in val (default 0.005)",
     )
     tokenize.add_argument(
         "--total-tokens",
@@ -155,13 +190,17 @@ def add_commands(sub: Any) -> None:
         help="mixtures: train tokens to reach (default: see below)",
     )
     tokenize.add_argument(
-        "--row-group-tokens", type=_count, default=1_000_000, help="Parquet row group size in tokens (1e6)"
+        "--row-group-tokens",
+        type=_count,
+        metavar="N",
+        default=1_000_000,
+        help="Parquet row group size in tokens (1e6)",
     )
     tokenize.add_argument("--engine", choices=["local", "spark"], default="local")
     tokenize.add_argument(
         "--workers", type=int, default=None, help="local worker processes (default: all cores)"
     )
-    tokenize.add_argument("--master", default=None, help="Spark master URL (spark engine)")
+    tokenize.add_argument("--master", default=None, metavar="URL", help="Spark master URL (spark engine)")
     tokenize.add_argument("--resume", action="store_true", help="continue an interrupted run in SHARDDIR")
     tokenize.add_argument("--overwrite", action="store_true", help="replace the shards already in SHARDDIR")
     tokenize.add_argument("--no-progress", action="store_true")
