@@ -101,7 +101,7 @@ def add_commands(sub: Any) -> None:
         "--trainer", choices=["rustbpe", "hf"], default="rustbpe", help="BPE trainer (default rustbpe)"
     )
     train.add_argument(
-        "--min-frequency", type=int, default=None, help="hf trainer: least pair count to merge"
+        "--min-frequency", type=int, default=None, metavar="N", help="hf trainer: least pair count to merge"
     )
     train.add_argument(
         "--holdout-fraction",
@@ -187,6 +187,7 @@ def add_commands(sub: Any) -> None:
         "--total-tokens",
         type=_count,
         default=None,
+        metavar="N",
         help="mixtures: train tokens to reach (default: see below)",
     )
     tokenize.add_argument(
@@ -198,7 +199,7 @@ def add_commands(sub: Any) -> None:
     )
     tokenize.add_argument("--engine", choices=["local", "spark"], default="local")
     tokenize.add_argument(
-        "--workers", type=int, default=None, help="local worker processes (default: all cores)"
+        "--workers", type=int, default=None, metavar="N", help="local worker processes (default: all cores)"
     )
     tokenize.add_argument("--master", default=None, metavar="URL", help="Spark master URL (spark engine)")
     tokenize.add_argument("--resume", action="store_true", help="continue an interrupted run in SHARDDIR")
