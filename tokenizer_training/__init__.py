@@ -1,1 +1,1 @@
-"""Placeholder package: lands with its roadmap issue."""
+"""Byte-level BPE tokenizer training (`curate tokenizer train|eval`) and tokenized shard writing (`curate tokenize`)."""
