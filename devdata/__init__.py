@@ -1,0 +1,1 @@
+"""Synthetic, deterministic test and benchmark data generators (not shipped in the wheel)."""
