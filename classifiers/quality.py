@@ -151,16 +151,20 @@ def _check_card(model: str, card: dict[str, Any], path: Path) -> None:
         )
 
 
-def load_fasttext(path: Path) -> Any:
-    """Load a fastText model once per process (keyed by path, size and mtime: a retrained file reloads)."""
+def load_fasttext(path: Path, cache: bool = True) -> Any:
+    """Load a fastText model, once per process when cached (keyed by path, size and mtime, so a
+    retrained file reloads)."""
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _LOADED:
-        from fasttext.FastText import _FastText  # fasttext.load_model, minus its notice on stderr
+    if key in _LOADED:
+        return _LOADED[key]
+    from fasttext.FastText import _FastText  # fasttext.load_model, minus its notice on stderr
 
-        with contextlib.redirect_stderr(io.StringIO()):
-            _LOADED[key] = _FastText(model_path=str(path))
-    return _LOADED[key]
+    with contextlib.redirect_stderr(io.StringIO()):
+        model = _FastText(model_path=str(path))
+    if cache:
+        _LOADED[key] = model
+    return model
 
 
 class QualityScorer:

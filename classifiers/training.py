@@ -25,9 +25,11 @@ Memory: 24 bytes per document (hashes and masks), one source batch, one shuffle 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import math
+import multiprocessing
 import os
 import shutil
 import tempfile
@@ -42,7 +44,7 @@ import pyarrow as pa
 
 from classifiers import preprocess as prep
 from classifiers.metrics import binary_metrics
-from classifiers.quality import CARD_FORMAT, card_path, file_sha256, label_probabilities
+from classifiers.quality import CARD_FORMAT, card_path, file_sha256, label_probabilities, load_fasttext
 from classifiers.sources import read_batches
 from pipeline.storage import Location
 
@@ -64,7 +66,7 @@ class FastTextParams:
     dim: int = 32
     word_ngrams: int = 2
     min_count: int = 2
-    bucket: int = 1_000_000
+    bucket: int = 500_000  # x dim x 4 bytes: a 64 MB model at the defaults
     loss: str = "softmax"
 
     def fasttext_args(self) -> dict[str, Any]:
@@ -279,8 +281,6 @@ def train(
     extra_card: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Train on `positive`/`negative` sources (see classifiers.sources), write `output` and its card."""
-    import fasttext
-
     options = options or TrainOptions()
     options.check()
     if not positive or not negative:
@@ -310,16 +310,10 @@ def train(
             raise NotEnoughDocuments(f"no training documents left in a class after the split: {train_counts}")
 
         threads = options.threads or os.cpu_count() or 1
-        model = fasttext.train_supervised(
-            input=str(train_path),
-            thread=threads,
-            seed=options.seed,
-            verbose=0,
-            **options.params.fasttext_args(),
-        )
-        metrics = _evaluate(model, test_path, options)
         model_tmp = work / "model.bin"
-        model.save_model(str(model_tmp))
+        fasttext_args = {**options.params.fasttext_args(), "thread": threads, "seed": options.seed}
+        _train_in_child(train_path, model_tmp, fasttext_args)
+        metrics = _evaluate(load_fasttext(model_tmp, cache=False), test_path, options)
         card = {
             "format": CARD_FORMAT,
             "format_version": 1,
@@ -357,6 +351,26 @@ def train(
         return TrainResult(model=output, card=card, seconds=time.perf_counter() - started)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _train_in_child(train_path: Path, model_path: Path, args: dict[str, Any]) -> None:
+    """Train in a fresh process. fastText 0.9.2 keeps state across trainings in one process: the
+    fifth of five identical one-thread trainings in a row came out different, and another sequence
+    stopped with "Encountered NaN"; the first training of a process was identical every time."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        try:
+            pool.submit(_train_and_save, str(train_path), str(model_path), args).result()
+        except RuntimeError as err:  # fastText's own errors, e.g. "Encountered NaN" (lr too high)
+            raise ValueError(f"fastText training failed: {err} (a lower --lr may help)") from None
+        except concurrent.futures.process.BrokenProcessPool:
+            raise RuntimeError("the fastText training process died (out of memory?)") from None
+
+
+def _train_and_save(train_path: str, model_path: str, args: dict[str, Any]) -> None:
+    import fasttext
+
+    fasttext.train_supervised(input=train_path, verbose=0, **args).save_model(model_path)
 
 
 def _publish(model_tmp: Path, card: dict[str, Any], output: str) -> None:

@@ -384,52 +384,74 @@ def _capital(s: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def _train_sentence(rng: random.Random, v: dict[str, list[str]]) -> str:
-    c = rng.choice
-    templates = (
-        lambda: (
-            f"{_capital(c(v['subjects']))} {c(v['verbs'])} {c(v['times'])}, and {c(v['people'])} "
-            f"{c(v['actions'])} the same week."
-        ),
-        lambda: f"In those days {c(v['people'])} {c(v['actions'])} because {c(v['reasons'])}.",
-        lambda: (
-            f"Many of {c(v['people'])} still remember how {c(v['subjects'])} {c(v['verbs'])} {c(v['times'])}."
-        ),
-        lambda: f"We found {c(v['things'])} next to {c(v['subjects'])}, which was a pleasant surprise.",
-        lambda: (
-            f"When {c(v['reasons'])}, {c(v['people'])} {c(v['actions'])} and left {c(v['things'])} "
-            f"by the door."
-        ),
-        lambda: f"It was {c(v['times'])} that {c(v['subjects'])} {c(v['verbs'])} for the first time.",
-    )
-    return rng.choice(templates)()
+# Sentence templates: {S} subject, {V} verb, {A} action, {P} people, {T} time, {R} reason, {X} thing.
+_TEMPLATES = {
+    "train": [
+        "{S} {V} {T}, and {P} {A} the same week.",
+        "In those days {P} {A} because {R}.",
+        "Many of {P} still remember how {S} {V} {T}.",
+        "We found {X} next to {S}, which was a pleasant surprise.",
+        "When {R}, {P} {A} and left {X} by the door.",
+        "It was {T} that {S} {V} for the first time.",
+        "Nobody expected that {P} would have {X} ready so soon.",
+        "My aunt wrote in her diary that {S} {V} while {P} {A}.",
+        "If you walk past {S} {T}, you may see {X} on the wall.",
+        "There is a photograph of {P} with {X}, taken {T}.",
+        "Some say {S} {V} only because {R}, but that is not the whole story.",
+        "Later {P} {A}, and the smell of {X} drifted down the lane.",
+    ],
+    "test": [
+        "According to {P}, {S} {V} {X} {T}.",
+        "Although {R}, {P} {A} on schedule.",
+        "{S} {V} {X}, which surprised {P}.",
+        "It is worth noting that {P} {A} {T}.",
+        "Because {R}, {S} {V} {X} again.",
+        "Their report explains why {P} {A} {T}.",
+        "Critics argued that {S} {V} {X} too quickly.",
+        "As a result, {P} {A} and published the data {T}.",
+        "Few observers realised how much {X} mattered until {R}.",
+        "Since {R}, {S} {V} {X} every month.",
+        "The official statement confirmed that {P} {A}.",
+        "Without this work, nobody would know {X} as precisely as we do today.",
+    ],
+}
+_SLOTS = {
+    "S": "subjects",
+    "V": "verbs",
+    "A": "actions",
+    "P": "people",
+    "T": "times",
+    "R": "reasons",
+    "X": "things",
+}
 
 
-def _test_sentence(rng: random.Random, v: dict[str, list[str]]) -> str:
-    c = rng.choice
-    templates = (
-        lambda: (
-            f"According to {c(v['people'])}, {c(v['subjects'])} {c(v['verbs'])} {c(v['things'])} "
-            f"{c(v['times'])}."
-        ),
-        lambda: f"Although {c(v['reasons'])}, {c(v['people'])} {c(v['actions'])} on schedule.",
-        lambda: (
-            f"{_capital(c(v['subjects']))} {c(v['verbs'])} {c(v['things'])}, which surprised "
-            f"{c(v['people'])}."
-        ),
-        lambda: f"It is worth noting that {c(v['people'])} {c(v['actions'])} {c(v['times'])}.",
-        lambda: f"Because {c(v['reasons'])}, {c(v['subjects'])} {c(v['verbs'])} {c(v['things'])} again.",
-        lambda: f"Their report explains why {c(v['people'])} {c(v['actions'])} {c(v['times'])}.",
-    )
-    return rng.choice(templates)()
+class _Deck:
+    """Draws from a list without replacement, reshuffling when it runs out: within one document the
+    same phrase comes back as rarely as the list allows (real prose rarely repeats itself)."""
+
+    def __init__(self, rng: random.Random, items: list[str]) -> None:
+        self.rng, self.items, self.left = rng, items, []
+
+    def draw(self) -> str:
+        if not self.left:
+            self.left = self.items[:]
+            self.rng.shuffle(self.left)
+        return self.left.pop()
 
 
 def _prose(rng: random.Random, family: str) -> tuple[str, str]:
     vocab = _VOCAB[family]
-    sentence = _train_sentence if family == "train" else _test_sentence
+    templates = _Deck(rng, _TEMPLATES[family])
+    decks = {slot: _Deck(rng, vocab[key]) for slot, key in _SLOTS.items()}
     paragraphs = []
-    for _ in range(rng.randint(3, 7)):
-        paragraphs.append(" ".join(sentence(rng, vocab) for _ in range(rng.randint(3, 6))))
+    for _ in range(rng.randint(2, 4)):
+        sentences = []
+        for _ in range(rng.randint(2, 4)):
+            template = templates.draw()
+            sentence = template.format(**{slot: deck.draw() for slot, deck in decks.items()})
+            sentences.append(_capital(sentence))
+        paragraphs.append(" ".join(sentences))
     title = _capital(rng.choice(vocab["subjects"]).removeprefix("the ")) + f", part {rng.randint(1, 99)}"
     return title, "\n".join(paragraphs)
 
