@@ -181,8 +181,9 @@ def _print_result(result: Any, as_json: bool) -> None:
             "  (ROC AUC needs both classes in the held-out set: give more documents or a larger --test-fraction)"
         )
     h = card["hyperparameters"]
+    phases = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.phases.items())
     print(
-        f"trained in {result.seconds:.1f}s with {h['threads']} thread(s)"
+        f"done in {result.seconds:.1f}s ({phases}); fastText used {h['threads']} thread(s)"
         + (" (deterministic)" if h["deterministic"] else " (not byte-deterministic: use --threads 1)")
     )
     print(f"model: {result.model}\ncard:  {card_path(result.model)}")

@@ -45,9 +45,12 @@ def preprocess_array(texts: pa.Array | pa.ChunkedArray) -> pa.Array | pa.Chunked
     if pa.types.is_large_string(texts.type):
         texts = texts.cast(pa.string())
     texts = pc.fill_null(texts, "")
-    texts = pc.utf8_slice_codeunits(texts, 0, MAX_CHARS)
+    # Each skip below is exact: a text of at most MAX_CHARS bytes has at most MAX_CHARS characters.
+    if len(texts) and pc.max(pc.binary_length(texts)).as_py() > MAX_CHARS:
+        texts = pc.utf8_slice_codeunits(texts, 0, MAX_CHARS)
     texts = pc.utf8_lower(texts)
-    texts = pc.replace_substring(texts, "\x00", " ")
+    if pc.any(pc.match_substring(texts, "\x00")).as_py():
+        texts = pc.replace_substring(texts, "\x00", " ")
     # split + join (not a regex replace): twice as fast, and the same whitespace as Python's split()
     words = pc.utf8_split_whitespace(texts)
     return pc.utf8_trim(pc.binary_join(words, " "), " ")  # leading/trailing runs leave empty words

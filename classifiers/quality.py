@@ -130,6 +130,10 @@ def check_model(model: str, label: str) -> ModelInfo:
             f"model {model!r} has no label {label!r}; its labels: {', '.join(header.labels) or '(none)'}"
         )
     card = read_card(model)
+    if card is None and Location(model).is_local and path.resolve() != Path(model).resolve():
+        card = read_card(
+            str(path)
+        )  # shipped beside the copy (spark-submit --files MODEL.bin,MODEL.card.json)
     if card is not None:
         _check_card(model, card, path)
     return ModelInfo(path=path, labels=header.labels, label=wanted, card=card)

@@ -111,10 +111,11 @@ def _lines(location: Location) -> Iterator[tuple[int, str]]:
             raise ValueError(f"{location}: not UTF-8 text ({err})") from None
 
 
-def _batch(texts: list[str], urls: list[str | None], refs: list[str]) -> pa.RecordBatch:
+def _batch(texts: list[str], urls: list[str | None] | None, refs: list[str]) -> pa.RecordBatch:
+    # pa.nulls, not pa.array([None, ...]): the latter imports pandas (a second) to look for NaN
+    url = pa.nulls(len(texts), pa.string()) if urls is None else pa.array(urls, pa.string())
     return pa.RecordBatch.from_arrays(
-        [pa.array(texts, pa.string()), pa.array(urls, pa.string()), pa.array(refs, pa.string())],
-        schema=SOURCE_SCHEMA,
+        [pa.array(texts, pa.string()), url, pa.array(refs, pa.string())], schema=SOURCE_SCHEMA
     )
 
 
@@ -153,7 +154,7 @@ def _txt(location: Location) -> Iterator[pa.RecordBatch]:
             texts.append(line.rstrip("\r\n"))
             refs.append(f"{location.name}:{number}")
             if len(texts) == BATCH_ROWS:
-                yield _batch(texts, [None] * len(texts), refs)
+                yield _batch(texts, None, refs)
                 texts, refs = [], []
     if texts:
-        yield _batch(texts, [None] * len(texts), refs)
+        yield _batch(texts, None, refs)

@@ -135,6 +135,7 @@ class TrainResult:
     model: str
     card: dict[str, Any]
     seconds: float
+    phases: dict[str, float]  # wall seconds of: read (and preprocess), shuffle, fasttext, evaluate, write
 
 
 # -- step 1: spool ---------------------------------------------------------------------------------
@@ -286,7 +287,15 @@ def train(
     if not positive or not negative:
         raise ValueError("give at least one --positive and one --negative source")
     started = time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix="curate-classifier-"))
+    phases: dict[str, float] = {}
+    clock = [started]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = round(now - clock[0], 3)
+        clock[0] = now
+
+    work = Path(tempfile.mkdtemp(prefix="curate-classifier-"))  # spool: about the size of the text (TMPDIR)
     try:
         corpora = [
             ClassCorpus("positive", options.positive_label, list(positive), work / "positive.txt"),
@@ -295,6 +304,7 @@ def train(
         with _progress(options.progress, "reading documents") as bar:
             for corpus in corpora:
                 _spool(corpus, read_batches(corpus.sources, options.text_field), options.seed, bar)
+        lap("read")
         smallest = min(c.count for c in corpora)
         if smallest < options.min_per_class:
             counts = ", ".join(f"{c.count} {c.name}" for c in corpora)
@@ -308,12 +318,15 @@ def train(
         train_path, test_path, train_counts, test_counts = _write_training_file(corpora, masks, tests, work)
         if min(train_counts) == 0:
             raise NotEnoughDocuments(f"no training documents left in a class after the split: {train_counts}")
+        lap("shuffle")
 
         threads = options.threads or os.cpu_count() or 1
         model_tmp = work / "model.bin"
         fasttext_args = {**options.params.fasttext_args(), "thread": threads, "seed": options.seed}
         _train_in_child(train_path, model_tmp, fasttext_args)
+        lap("fasttext")
         metrics = _evaluate(load_fasttext(model_tmp, cache=False), test_path, options)
+        lap("evaluate")
         card = {
             "format": CARD_FORMAT,
             "format_version": 1,
@@ -348,7 +361,8 @@ def train(
             **(extra_card or {}),
         }
         _publish(model_tmp, card, output)
-        return TrainResult(model=output, card=card, seconds=time.perf_counter() - started)
+        lap("write")
+        return TrainResult(model=output, card=card, seconds=time.perf_counter() - started, phases=phases)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

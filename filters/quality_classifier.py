@@ -79,7 +79,7 @@ class QualityClassifier(Stage):
         c: QualityClassifierConfig = self.config
         scores = self._scorer.score(batch.column("text"))
         self.observe_many("quality_score", scores)
-        if self._scorer.info.card is None:
+        if not self.config._facts["model_card"]:  # as checked on the driver (an executor may lack the card)
             self.counters["scored_without_model_card"] += batch.num_rows
         field, values = pa.field(c.column, pa.float32()), pa.array(scores, type=pa.float32())
         index = batch.schema.get_field_index(c.column)  # documents scored before (a rerun on Parquet)
