@@ -3,7 +3,7 @@
     .venv/bin/python -m bench classifier        # writes bench/results/classifier.md (joined into results.md)
 
 Training: `classifiers.training.train` with its default fastText parameters (dim 32, word bigrams,
-500k buckets, 5 epochs) and one thread, on devdata's labelled text (train family), at two sizes; the
+500k buckets, 5 epochs, lr 0.5) and one thread, on devdata's labelled text (train family), at two sizes; the
 per-100 MB figure is scaled linearly from the larger one (each phase: read + preprocess + spool,
 shuffle, fastText, held-out evaluation, writing the model). Wall-clock seconds: fastText trains in
 a child process, so its CPU time is not this process's.
@@ -18,6 +18,7 @@ the predict cost grows with the dimension. Target: >= 5,000 docs/s per core.
 
 from __future__ import annotations
 
+import os
 import platform
 import shutil
 import sys
@@ -161,9 +162,11 @@ def run(out_dir: Path | str) -> str:
         [
             "## Quality classifier (fastText): training and scoring",
             "",
-            f"Python {platform.python_version()}, {platform.machine()}. Written by `python -m bench classifier`.",
+            f"Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, load average "
+            f"{os.getloadavg()[0]:.1f} at the end (other work on the machine slows every figure). "
+            "Written by `python -m bench classifier`.",
             "",
-            f"Training, one fastText thread, default parameters (dim 32, wordNgrams 2, 500k buckets, 5 epochs), "
+            f"Training, one fastText thread, default parameters (dim 32, wordNgrams 2, 500k buckets, 5 epochs, lr 0.5), "
             f"devdata text; per 100 MB scaled linearly from the measured size (the {largest} MB row is the basis):",
             "",
             "| text | wall time (phases, s) | per 100 MB | held-out ROC AUC |",

@@ -52,6 +52,9 @@ class ModelInfo:
 
 def card_path(model: str) -> str:
     """`MODEL.card.json` beside `MODEL.bin` (the last suffix is replaced; `model` gets `.card.json`)."""
+    if Location(model).is_local:
+        path = Path(model)
+        return str(path.with_name(path.stem + CARD_SUFFIX))  # keeps a relative path relative
     location = Location(model)
     name = location.name
     stem = name.rsplit(".", 1)[0] if "." in name else name
