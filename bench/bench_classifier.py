@@ -34,7 +34,8 @@ import pyarrow as pa  # noqa: E402
 from bench.common import write_result  # noqa: E402
 from classifiers.preprocess import preprocess  # noqa: E402
 from classifiers.quality import QualityScorer  # noqa: E402
-from classifiers.training import FastTextParams, TrainOptions, train  # noqa: E402
+from classifiers.train_options import FastTextParams, TrainOptions  # noqa: E402
+from classifiers.training import train  # noqa: E402
 from devdata import quality_text  # noqa: E402
 from pipeline.recipe import parse_recipe  # noqa: E402
 from pipeline.schema import DOCUMENT_SCHEMA  # noqa: E402

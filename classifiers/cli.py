@@ -6,8 +6,6 @@ import argparse
 import json
 from typing import Any
 
-from classifiers.scoring import FINE_BINS
-
 TRAIN_EPILOG = """\
 sources (--positive, --negative, --input): a Parquet folder such as DIR/documents or a .parquet file,
 JSONL (.jsonl/.ndjson/.json, field `text` or --text-field), or .txt with one document per non-empty
@@ -82,7 +80,7 @@ def add_commands(sub: Any) -> None:
     score.add_argument("--input", nargs="+", required=True, metavar="PATH", help="documents to score")
     score.add_argument("--label", default="__label__hq", help="the label whose probability is the score")
     score.add_argument("--text-field", default="text", help="text column/field of Parquet and JSONL inputs")
-    score.add_argument("--bins", type=int, default=20, help=f"histogram bins (a divisor of {FINE_BINS})")
+    score.add_argument("--bins", type=int, default=20, help="histogram bins (a divisor of 1000)")
     score.add_argument("--samples", type=int, default=5, metavar="N", help="top and bottom documents to show")
     score.add_argument("--chars", type=int, default=160, metavar="N", help="characters of each sample")
     score.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -91,7 +89,7 @@ def add_commands(sub: Any) -> None:
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
-    from classifiers.training import FastTextParams, TrainOptions
+    from classifiers.train_options import FastTextParams, TrainOptions
 
     o, p = TrainOptions(), FastTextParams()
     parser.add_argument("--output", required=True, metavar="MODEL.bin", help="the model file to write")
@@ -129,7 +127,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _train_options(args: argparse.Namespace) -> Any:
-    from classifiers.training import FastTextParams, TrainOptions
+    from classifiers.train_options import FastTextParams, TrainOptions
 
     return TrainOptions(
         positive_label=args.positive_label,
@@ -206,7 +204,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from classifiers.scoring import format_summary, score_sources
+    from classifiers.scoring import FINE_BINS, format_summary, score_sources
 
     if args.bins < 1 or FINE_BINS % args.bins:
         raise ValueError(f"--bins must divide {FINE_BINS} (e.g. 10, 20, 25, 50, 100), got {args.bins}")

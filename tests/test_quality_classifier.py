@@ -20,11 +20,13 @@ from hypothesis import strategies as st
 from classifiers.metrics import binary_metrics, roc_auc
 from classifiers.preprocess import MAX_CHARS, PREPROCESS_VERSION, preprocess
 from classifiers.quality import QualityScorer, card_path, check_model
-from classifiers.training import FastTextParams, TrainOptions, train
+from classifiers.train_options import FastTextParams, TrainOptions
+from classifiers.training import train
 from devdata import quality_text
 from pipeline.cli import main
 from pipeline.config import ConfigError
 from pipeline.recipe import parse_recipe
+from pipeline.run import RunOptions, run
 from pipeline.schema import DOCUMENT_SCHEMA
 from tests.conftest import REPO, SAMPLE_WARC
 from tests.test_run import check_layout_and_accounting
@@ -70,6 +72,17 @@ def test_preprocess_is_pythons_lower_split_join(text):
     (line,) = preprocess([text])
     assert line == " ".join(text.lower().replace("\0", " ").split())
     assert "\n" not in line
+
+
+def test_preprocess_keeps_no_final_whitespace_one_text_or_many():
+    """pyarrow 26's utf8_split_whitespace sometimes keeps a text's last whitespace character
+    (about 1 in 400 of these texts without the workaround in preprocess)."""
+    rng = random.Random(0)
+    alphabet = "aZ é.\t\n\r\x0b\x0c\x1c\u00a0\u2028\u3000"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(4000)]
+    expected = [" ".join(t.lower().split()) for t in texts]
+    assert [preprocess([t])[0] for t in texts] == expected
+    assert preprocess(texts) == expected
 
 
 def test_preprocess_truncates_and_maps_null_to_empty():
@@ -323,7 +336,7 @@ def rows(directory: Path) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_scores_and_decisions_are_equal_on_both_engines(model, tmp_path):
+def test_scores_and_decisions_are_equal_on_both_engines(model, tmp_path, monkeypatch):
     pytest.importorskip("pyspark", reason="the spark extra is not installed")
     if shutil.which("java") is None:
         pytest.skip("Java not found: the Spark engine needs it")
@@ -333,20 +346,30 @@ def test_scores_and_decisions_are_equal_on_both_engines(model, tmp_path):
     recipe.write_text(
         f"name: qc\nstages:\n  - extract\n  - quality_classifier: {{model: {model}, threshold: 0.6}}\n"
     )
-    common = ["run", "--recipe", str(recipe), "--input", str(SAMPLE_WARC), str(warc), "--no-progress"]
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
-    assert cli(*common, "--output", str(tmp_path / "local"), "--workers", "2") == 0
-    try:
-        assert (
-            cli(*common, "--output", str(tmp_path / "spark"), "--engine", "spark", "--master", "local[2]")
-            == 0
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+
+    def run_on(engine: str, **options) -> dict:
+        # no report.html: its samples load presidio (many seconds) and are not what is compared here
+        inputs = [str(SAMPLE_WARC), str(warc)]
+        options = RunOptions(
+            str(recipe), inputs, tmp_path / engine, engine=engine, progress=False, report=False, **options
         )
+        return run(options).stats
+
+    local_stats = run_on("local", workers=2)
+    try:
+        spark_stats = run_on("spark", master="local[2]")
     finally:
         from pyspark.sql import SparkSession
 
         session = SparkSession.getActiveSession()
         if session is not None:
             session.stop()
+    for stats in (local_stats, spark_stats):
+        for stage in stats["stages"]:
+            stage.pop("seconds")
+        stats.pop("engine")
+    assert local_stats == spark_stats
     local, spark = tmp_path / "local", tmp_path / "spark"
     check_layout_and_accounting(spark)
     documents = rows(local / "documents")
