@@ -1,8 +1,8 @@
 """Documents to train on or score, streamed in Arrow batches from Parquet, JSONL or plain text.
 
 A source is one of:
-- a folder of Parquet files (a run's `DIR/documents/` or `DIR/rejected/<stage>/`) or one `.parquet`
-  file: the `text` column (or `--text-field`), with `url` and `id` when present;
+- a folder of Parquet files (a run's `DIR/documents/` or `DIR/rejected/<stage>/`; its subfolders
+  are not read) or one `.parquet` file: the `text` column (or `--text-field`), with `url` and `id` when present;
 - a `.jsonl` / `.ndjson` / `.json` file (optionally `.gz`), one JSON object per line: its `text`
   field (or `--text-field`), with `url` and `id` when present;
 - a `.txt` file (optionally `.gz`): one document per non-empty line, fastText's own convention
@@ -33,14 +33,12 @@ def source_files(source: str) -> list[tuple[Location, str]]:
     """(file, format) pairs of one source argument; format is parquet, jsonl or txt."""
     location = Location(source)
     if location.is_dir():
-        parts = [
-            Location(f)
-            for f in location.walk_files()
-            if f.endswith(".parquet") and not Location(f).name.startswith((".", "_"))
-        ]
+        # its own Parquet files only (not subfolders: a run's folder holds documents/, rejected/, _work/)
+        parts = [p for p in location.glob("*.parquet") if not p.name.startswith((".", "_"))]
         if not parts:
             raise FileNotFoundError(
-                f"{source}: a folder without Parquet files (expected e.g. DIR/documents/)"
+                f"{source}: a folder without Parquet files of its own "
+                "(give e.g. DIR/documents or DIR/rejected/STAGE)"
             )
         return [(p, "parquet") for p in parts]
     if not location.exists():

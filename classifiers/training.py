@@ -28,6 +28,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import hashlib
+import json
 import math
 import multiprocessing
 import os
@@ -336,8 +337,6 @@ def _train_and_save(train_path: str, model_path: str, args: dict[str, Any]) -> N
 
 def _publish(model_tmp: Path, card: dict[str, Any], output: str) -> None:
     """MODEL.bin, then MODEL.card.json, each written atomically (local or object store)."""
-    import json
-
     target = Location(output)
     with target.atomic_output() as sink, open(model_tmp, "rb") as source:
         for chunk in iter(lambda: source.read(1 << 22), b""):

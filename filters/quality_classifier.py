@@ -4,7 +4,8 @@ The score is the model's probability of `label` (default `__label__hq`) for the 
 `classifiers.preprocess` (the very function its training used). Kept documents carry it in the
 annotation column `column` (default `quality_score`, float32); a document scoring below `threshold`
 is rejected as `quality_classifier:score<THRESHOLD` with the score as its `value`. The score is a
-signal (0..1), so the report draws its histogram with the threshold.
+signal (0..1), so the report draws its histogram with the threshold. An empty text is scored like
+any other (for our models: as an empty line, usually low).
 
 `model` is a supervised fastText file: ours (`curate classifier train` / `bootstrap`, with a card
 beside it) or any other, e.g. DCLM's (`__label__hq` / `__label__cc`). It is checked when the recipe is
