@@ -73,6 +73,8 @@ def local_model_file(model: str) -> Path:
     """A local file holding `model`: the path itself, a cached download of a URI, or a Spark `--files` copy."""
     location = Location(model)
     if not location.is_local:
+        if not location.is_file():
+            raise ModelError(f"model: no such file: {model!r}")
         return location.local_copy()
     path = location.as_path()
     if path.is_file():

@@ -328,6 +328,25 @@ def test_a_model_without_card_is_accepted_and_counted(model, tmp_path):
     assert stage.describe()["model_card"] is False
 
 
+def test_a_model_on_an_object_store_is_fetched_and_checked(model, s3_store):
+    uri = s3_store.upload(model, "models/hq.bin")
+    s3_store.upload(Path(card_path(str(model))), "models/hq.card.json")
+    stage = parse_recipe(qc_recipe(uri), "qc.yaml").stage("quality_classifier")
+    assert stage.describe()["model_card"] is True  # the card beside it was read from the store too
+    docs = quality_text.documents("test", 20, seed=8)
+    batch = pa.RecordBatch.from_pylist(
+        [{"id": f"d{i}", "text": d.text} for i, d in enumerate(docs)], schema=DOCUMENT_SCHEMA
+    )
+    out = stage.process(batch)
+    scores = {r["id"]: r["quality_score"] for r in out.kept.to_pylist()}
+    scores.update({r["id"]: r["value"] for r in out.rejected.to_pylist()})
+    expected = QualityScorer(str(model)).score([d.text for d in docs])
+    assert [scores[f"d{i}"] for i in range(20)] == expected.tolist()
+    missing = s3_store.uri("models/missing.bin")
+    with pytest.raises(ConfigError, match=f"no such file: '{missing}'"):
+        parse_recipe(qc_recipe(missing), "qc.yaml")
+
+
 # -- the stage on both engines ---------------------------------------------------------------------------------
 
 
