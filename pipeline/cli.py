@@ -25,7 +25,7 @@ examples:
 
 
 # Packages that add their own `curate` commands (module.add_commands(subparsers)).
-COMMAND_MODULES: list[str] = ["tokenizer_training.cli", "pretraining.cli"]
+COMMAND_MODULES: list[str] = ["classifiers.cli", "tokenizer_training.cli", "pretraining.cli"]
 
 
 def _parse_set(values: list[str]) -> dict[str, dict[str, object]]:

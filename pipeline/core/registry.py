@@ -17,6 +17,7 @@ STAGE_MODULES = [
     "filters.gopher",
     "filters.c4",
     "filters.fineweb_quality",
+    "filters.quality_classifier",
     "filters.dedup",
     "filters.pii",
     "filters.decontam",
