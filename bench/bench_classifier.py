@@ -37,8 +37,8 @@ from classifiers.quality import QualityScorer  # noqa: E402
 from classifiers.train_options import FastTextParams, TrainOptions  # noqa: E402
 from classifiers.training import train  # noqa: E402
 from devdata import quality_text  # noqa: E402
-from pipeline.recipe import parse_recipe  # noqa: E402
-from pipeline.schema import DOCUMENT_SCHEMA  # noqa: E402
+from pipeline.core.recipe import parse_recipe  # noqa: E402
+from pipeline.core.schema import DOCUMENT_SCHEMA  # noqa: E402
 
 TRAIN_SIZES_MB = (5, 20)
 SCORE_DOCS = 4096

@@ -4,7 +4,7 @@
 
 Text: `devdata.text_corpus` (deterministic Zipf-distributed synthetic words with punctuation, digits and
 a little non-Latin script): 100 MB of training documents (20 MB with --quick) in 8 parts, and a
-separate held-out corpus (other seed). Curated text: the generated sample WARC (`pipeline.sample`,
+separate held-out corpus (other seed). Curated text: the generated sample WARC (`devdata.sample`,
 3,000 pages; 1,000 with --quick) through `curate run --recipe fineweb`, and the real WARCs of
 ../shared/data when present (evaluation only).
 
@@ -183,7 +183,7 @@ def curated_compression(work: Path, pages: int, warcs: list[Path]) -> dict:
     """Train 65,536 on curated sample text (minus a held-out 10%) and compare with cl100k_base."""
     warc = work / "sample.warc.gz"
     subprocess.run(
-        [sys.executable, "-m", "pipeline.sample", "--output", str(warc), "--pages", str(pages)],
+        [sys.executable, "-m", "devdata.sample", "--output", str(warc), "--pages", str(pages)],
         check=True,
         capture_output=True,
         cwd=REPO,

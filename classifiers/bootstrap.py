@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from classifiers.sources import source_files
 from classifiers.training import NotEnoughDocuments, TrainOptions, TrainResult, train
-from pipeline.storage import Location
+from pipeline.io.storage import Location
 
 
 def _rows(folder: Location) -> int:

@@ -2,7 +2,7 @@
 
 A model is any supervised fastText file (ours from `curate classifier train`/`bootstrap`, or another
 one such as DCLM's, labels `__label__hq`/`__label__cc`), given by a local path, an object-store URI
-(downloaded once into a local cache by `pipeline.storage.Location.local_copy`), or, on Spark, the bare
+(downloaded once into a local cache by `pipeline.io.storage.Location.local_copy`), or, on Spark, the bare
 name of a file shipped with `spark-submit --files` (found with `SparkFiles.get` on the executors).
 
 `check_model` runs before any work (the stage calls it when its config is built): a missing file,
@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from classifiers.fasttext_file import NotAFastTextModel, read_header
 from classifiers.preprocess import PREPROCESS_VERSION, preprocess
-from pipeline.storage import Location
+from pipeline.io.storage import Location
 
 LABEL_PREFIX = "__label__"
 CARD_SUFFIX = ".card.json"

@@ -7,7 +7,7 @@ A source is one of:
   field (or `--text-field`), with `url` and `id` when present;
 - a `.txt` file (optionally `.gz`): one document per non-empty line, fastText's own convention
   for training files (a document with newlines must be put on one line).
-Paths may be local or object-store URIs (`pipeline.storage.Location`). Each batch has the columns
+Paths may be local or object-store URIs (`pipeline.io.storage.Location`). Each batch has the columns
 `text`, `url` and `ref` (the document's id, or FILE:LINE when it has none). Memory: one batch.
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.storage import Location
+from pipeline.io.storage import Location
 
 BATCH_ROWS = 4096
 SOURCE_SCHEMA = pa.schema([("text", pa.string()), ("url", pa.string()), ("ref", pa.string())])

@@ -48,7 +48,7 @@ from classifiers.metrics import binary_metrics
 from classifiers.quality import CARD_FORMAT, card_path, file_sha256, label_probabilities, load_fasttext
 from classifiers.sources import read_batches
 from classifiers.train_options import TrainOptions
-from pipeline.storage import Location
+from pipeline.io.storage import Location
 
 BUCKET_CHARS = 64 << 20  # shuffle bucket size: bounds the memory of step 5
 MAX_BUCKETS = 512  # open files at once; past 32 G characters of text the buckets grow instead

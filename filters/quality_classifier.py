@@ -22,9 +22,9 @@ from typing import Any
 import pyarrow as pa
 
 from classifiers.quality import ModelError, QualityScorer, check_model, describe_model
-from pipeline.registry import register
-from pipeline.schema import DOCUMENT_FIELDS, REJECTION_FIELDS
-from pipeline.stage import Rejection, Signal, Stage, StageOutput, split_batch
+from pipeline.core.registry import register
+from pipeline.core.schema import DOCUMENT_FIELDS, REJECTION_FIELDS
+from pipeline.core.stage import Rejection, Signal, Stage, StageOutput, split_batch
 
 _TAKEN_COLUMNS = {f.name for f in DOCUMENT_FIELDS} | {f.name for f in REJECTION_FIELDS}
 

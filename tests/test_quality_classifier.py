@@ -24,12 +24,12 @@ from classifiers.train_options import FastTextParams, TrainOptions
 from classifiers.training import train
 from devdata import quality_text
 from pipeline.cli import main
-from pipeline.config import ConfigError
-from pipeline.recipe import parse_recipe
+from pipeline.core.config import ConfigError
+from pipeline.core.recipe import parse_recipe
+from pipeline.core.schema import DOCUMENT_SCHEMA
 from pipeline.run import RunOptions, run
-from pipeline.schema import DOCUMENT_SCHEMA
 from tests.conftest import REPO, SAMPLE_WARC
-from tests.test_run import check_layout_and_accounting
+from tests.helpers.runs import check_layout_and_accounting
 
 SMALL = FastTextParams(dim=16, bucket=100_000)  # a 6 MB model: quick to write, load and hash
 SMALL_ARGS = ["--dim", "16", "--bucket", "100000", "--threads", "1", "--no-progress"]

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from tests.tokenizer_helpers import (
+from tests.helpers.tokenizer import (
     REPO,
     curate,
     curate_here,

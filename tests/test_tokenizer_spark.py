@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tokenizer_helpers import REPO, make_corpus, train_small, tree_bytes
+from tests.helpers.tokenizer import REPO, make_corpus, train_small, tree_bytes
 from tokenizer_training.mixture import Source
 from tokenizer_training.tokenize import TokenizeConfig, tokenize
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.tokenizer_helpers import VOCAB, curate, curate_here, documents_by_id, make_corpus, train_small
+from tests.helpers.tokenizer import VOCAB, curate, curate_here, documents_by_id, make_corpus, train_small
 from tokenizer_training.bpe import EOT, SPLIT_PATTERNS
 from tokenizer_training.documents import below, id_hash
 from tokenizer_training.encoder import load_tokenizer

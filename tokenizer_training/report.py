@@ -38,7 +38,7 @@ def _fmt(value: Any) -> str:
 
 def histogram_svg(histogram: np.ndarray) -> str:
     """Documents per power-of-two band of token counts."""
-    from pipeline.plots import render
+    from pipeline.report.plots import render
 
     used = np.nonzero(histogram)[0]
     if not len(used):

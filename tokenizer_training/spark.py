@@ -61,7 +61,7 @@ def run_spark(
     master: str | None,
     progress: bool,
 ) -> list[dict[str, Any]]:
-    from pipeline.spark import get_session
+    from pipeline.engines.spark import get_session
     from tokenizer_training.encoder import load_tokenizer
 
     sha256 = load_tokenizer(tokenizer_path).sha256

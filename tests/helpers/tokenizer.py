@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from devdata.text_corpus import write_documents
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 VOCAB = 1024
 
 
