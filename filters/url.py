@@ -12,6 +12,12 @@ version with `registered_domain`/`fqdn` checks that FineWeb ran), first match wi
                           character removed, then lower-cased, scheme and `www` included).
 Word lists are normalised like the URL (non-alphanumerics removed, lower-cased); `#` lines are comments.
 
+The lists: by default (`blocklist_dir: ut1`) UT1's, as FineWeb used them (filters/ut1.py finds them;
+`make setup` installs them). Without them the stage runs on the shipped demo list (`missing_ut1:
+demo`) and says so: `prepare` (on the driver) records which list was loaded, from where and its
+sizes in stats.json (`stages[].prepare.blocklist`), which the summary and the report show; with
+`missing_ut1: error` the run refuses to start instead.
+
 Where we differ from datatrove, on purpose:
 - URL tokens keep their case, as in datatrove (so `/PORN/` is not the hard word `porn`; the sub-word rule
   is case-blind). Set `lowercase_url_words: true` to lower-case tokens first.
@@ -31,16 +37,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from filters.blocklist import Blocklist, BlocklistSource, domain_key, is_tarball, url_key
+from filters.ut1 import ASSET_SHA256, HOW_TO_GET, find_ut1, sha256_of
 from pipeline.core.registry import register
 from pipeline.core.stage import Rejection, Stage, StageOutput, split_batch
 from pipeline.io.resources import shipped
 
 DEMO_LISTS = "data/blocklists/demo"
+UT1 = "ut1"
+UT1_SIZE = 18_172_875  # bytes of datatrove 0.10.1's UT1 tarball: only a file of this size is hashed
 
 # datatrove's normaliser: runs of anything but ASCII letters and digits.
 _NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
@@ -70,14 +80,38 @@ def load_words(path: Path | None) -> frozenset[str]:
     return frozenset(words)
 
 
+@dataclass(frozen=True)
+class ListChoice:
+    """The domain/URL list a url_filter uses: its path, its kind and how it was found."""
+
+    path: Path | None
+    kind: str  # "UT1", "demo" or "custom" ("none" without a list)
+    origin: str  # how it was chosen, for stats.json, the summary and the report
+    warning: str | None = None  # set when the demo list stands in for the UT1 lists
+
+
+def _kind_of(path: Path) -> str:
+    if path.resolve() == shipped(DEMO_LISTS).resolve():
+        return "demo"
+    if path.is_file() and path.stat().st_size == UT1_SIZE and sha256_of(path) == ASSET_SHA256:
+        return "UT1"  # the very tarball FineWeb used, given by path
+    return "custom"
+
+
 @dataclass
 class URLFilterConfig:
-    # A UT1-style list: a directory with `domains`/`urls` (or `<category>/domains`...), or its .tar.gz.
-    blocklist_dir: str | None = DEMO_LISTS
+    # `ut1`: UT1's lists as FineWeb used them (filters/ut1.py says where they are looked for); `demo`:
+    # the small demo list shipped in data/blocklists/demo; or a UT1-style directory (`domains`/`urls`,
+    # or `<category>/domains`...) or its .tar.gz; null: no domain/URL list (word rules only).
+    blocklist_dir: str | None = UT1
+    # When `blocklist_dir: ut1` and the UT1 lists are not installed: `demo` runs on the demo list, said
+    # loudly in stats.json, the summary and the report; `error` refuses to start.
+    missing_ut1: str = "demo"
     # Categories read from the UT1 category layout (FineWeb used `adult`); null reads every category.
     blocklist_categories: list[str] | None = field(default_factory=lambda: ["adult"])
     extra_domains: str | None = None  # more domains, one a line
     extra_urls: str | None = None  # more URLs, one a line
+    # FineWeb's word lists (datatrove 0.10.1's assets, shipped beside the demo list)
     banned_words_file: str | None = f"{DEMO_LISTS}/banned_words.txt"
     soft_banned_words_file: str | None = f"{DEMO_LISTS}/soft_banned_words.txt"
     banned_subwords_file: str | None = f"{DEMO_LISTS}/banned_subwords.txt"
@@ -88,8 +122,11 @@ class URLFilterConfig:
     def __post_init__(self) -> None:
         if self.soft_word_threshold < 1:
             raise ValueError(f"soft_word_threshold: must be at least 1, got {self.soft_word_threshold}")
-        if self.blocklist_dir is not None:
-            path = resolve_path(self.blocklist_dir)
+        if self.missing_ut1 not in ("demo", "error"):
+            raise ValueError(f"missing_ut1: must be demo or error, got {self.missing_ut1!r}")
+        choice = self.lists()
+        if choice.path is not None:
+            path = choice.path
             if not (path.is_dir() or is_tarball(path)):
                 raise ValueError(
                     f"blocklist_dir: {self.blocklist_dir!r} is neither a directory nor a .tar.gz/.tar file"
@@ -104,6 +141,31 @@ class URLFilterConfig:
             if value is not None and not resolve_path(value).is_file():
                 raise ValueError(f"{key}: no such file: {value!r}")
 
+    def lists(self) -> ListChoice:
+        """Which domain/URL list this configuration means on this machine."""
+        value = self.blocklist_dir
+        if value is None:
+            return ListChoice(None, "none", "blocklist_dir: null")
+        if value == "demo":
+            return ListChoice(shipped(DEMO_LISTS), "demo", "blocklist_dir: demo")
+        if value != UT1:
+            path = resolve_path(value)
+            return ListChoice(path, _kind_of(path) if path.exists() else "custom", "blocklist_dir")
+        try:
+            found = find_ut1()
+        except FileNotFoundError as err:
+            raise ValueError(f"blocklist_dir: {err}") from None
+        if found is not None:
+            return ListChoice(found.path, "UT1", found.origin)
+        if self.missing_ut1 == "error":
+            raise ValueError(f"blocklist_dir: the UT1 lists are not installed: {HOW_TO_GET}")
+        return ListChoice(
+            shipped(DEMO_LISTS),
+            "demo",
+            "fallback (missing_ut1: demo)",
+            f"the UT1 lists are not installed, so the DEMO list ran instead (not FineWeb's): {HOW_TO_GET}",
+        )
+
     def source(self) -> BlocklistSource:
         extra = {
             kind: resolve_path(value)
@@ -111,8 +173,7 @@ class URLFilterConfig:
             if value is not None
         }
         cats = tuple(self.blocklist_categories) if self.blocklist_categories is not None else None
-        path = resolve_path(self.blocklist_dir) if self.blocklist_dir is not None else None
-        return BlocklistSource(path, cats, extra)
+        return BlocklistSource(self.lists().path, cats, extra)
 
 
 def _path_or_none(value: str | None) -> Path | None:
@@ -126,16 +187,49 @@ class URLFilter(Stage):
     needs = "html"
     _unpicklable = ("blocklist", "_extract", "_banned", "_soft", "_subwords")
 
+    # The list kind the driver chose in `prepare` (travels with the stage to workers and executors).
+    expected_lists: str | None = None
+
     def setup(self) -> None:
         from tldextract import TLDExtract
 
         c: URLFilterConfig = self.config
+        kind = c.lists().kind
+        if self.expected_lists is not None and kind != self.expected_lists:
+            raise RuntimeError(
+                f"url_filter: the driver chose the {self.expected_lists} list but this worker finds the "
+                f"{kind} list; install the same lists on every machine ({HOW_TO_GET})"
+            )
         self.blocklist = Blocklist.load(c.source(), Path(c.cache_dir) if c.cache_dir else None)
         # No suffix-list download and no disk cache: the snapshot bundled with tldextract is used offline.
         self._extract = TLDExtract(suffix_list_urls=(), cache_dir=None)
         self._banned = load_words(_path_or_none(c.banned_words_file))
         self._soft = load_words(_path_or_none(c.soft_banned_words_file))
         self._subwords = tuple(sorted(load_words(_path_or_none(c.banned_subwords_file))))
+
+    def prepare(self, workdir: str) -> dict[str, Any]:
+        """On the driver, once: load (or build the cache of) the lists; say which ones, for stats.json."""
+        choice = self.config.lists()
+        self.expected_lists = choice.kind
+        self.ensure_setup()
+        return {"blocklist": self.list_facts(choice)}
+
+    def list_facts(self, choice: ListChoice) -> dict[str, Any]:
+        c: URLFilterConfig = self.config
+        facts: dict[str, Any] = {
+            "list": choice.kind,
+            "path": str(choice.path) if choice.path else None,
+            "found_by": choice.origin,
+            "categories": c.blocklist_categories,
+            "domains": len(self.blocklist.domains),
+            "urls": len(self.blocklist.urls),
+            "banned_words": len(self._banned),
+            "soft_banned_words": len(self._soft),
+            "banned_subwords": len(self._subwords),
+        }
+        if choice.warning:
+            facts["warning"] = choice.warning
+        return facts
 
     def process(self, batch: pa.RecordBatch) -> StageOutput:
         self.ensure_setup()

@@ -1,6 +1,7 @@
 """`make dist`: the zip that `spark-submit --py-files dist/curate.zip` puts on every executor's path.
 
-It holds the Python packages plus the files they read beside them (recipes/, the demo blocklists),
+It holds the Python packages plus the files they read beside them (recipes/, the demo blocklists and,
+when `make setup` installed them, the UT1 lists: 18 MB),
 which `pipeline.io.resources` extracts on first use. Entries are sorted and dated 1980-01-01, so the
 same tree always gives the same bytes.
 """
@@ -13,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 PACKAGES = ("pipeline", "filters", "classifiers", "jobs", "tokenizer_training", "pretraining")
-SHIPPED = ("recipes", "data/blocklists/demo")
+SHIPPED = ("recipes", "data/blocklists/demo", "data/blocklists/ut1")  # ut1: when make setup installed it
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 
 

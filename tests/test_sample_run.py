@@ -18,12 +18,9 @@ from tests.helpers.runs import check_layout_and_accounting
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("demo") / "out"
-    assert (
-        main(
-            ["run", "--no-progress", "--recipe", "fineweb", "--input", str(SAMPLE_WARC), "--output", str(out)]
-        )
-        == 0
-    )
+    # the demo list, whose invented domains the sample plants (UT1, the default, may be installed)
+    args = ["--recipe", "fineweb", "--input", str(SAMPLE_WARC), "--set", "url_filter.blocklist_dir=demo"]
+    assert main(["run", "--no-progress", *args, "--output", str(out)]) == 0
     return out
 
 
@@ -53,6 +50,9 @@ def test_accounting_and_skips(demo):
     assert stats["records"]["info"]["truncated_payload"] == 1
     assert (demo / "report.html").is_file()
     assert json.loads((demo / "run.json").read_text())["recipe"] == "fineweb"
+    lists = stats["stages"][0]["prepare"]["blocklist"]
+    assert (lists["list"], lists["domains"], lists["urls"]) == ("demo", 6, 2)
+    assert 'data-blocklist="demo"' in (demo / "report.html").read_text()
 
 
 @pytest.mark.parametrize(

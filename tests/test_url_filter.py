@@ -25,7 +25,7 @@ def make_batch(urls: list[str | None]) -> pa.RecordBatch:
 
 @pytest.fixture
 def stage(tmp_path: Path) -> URLFilter:
-    return URLFilter(URLFilterConfig(cache_dir=str(tmp_path / "cache")))
+    return URLFilter(URLFilterConfig(blocklist_dir="demo", cache_dir=str(tmp_path / "cache")))
 
 
 def reason(stage: URLFilter, url: str | None) -> str | None:
@@ -84,8 +84,10 @@ def test_banned_subword(stage: URLFilter) -> None:
 
 def test_tokens_keep_case_as_the_reference(tmp_path: Path) -> None:
     url = "http://example.com/Watch/PORN/Now"
-    plain = URLFilter(URLFilterConfig(cache_dir=str(tmp_path)))
-    lowered = URLFilter(URLFilterConfig(cache_dir=str(tmp_path), lowercase_url_words=True))
+    plain = URLFilter(URLFilterConfig(blocklist_dir="demo", cache_dir=str(tmp_path)))
+    lowered = URLFilter(
+        URLFilterConfig(blocklist_dir="demo", cache_dir=str(tmp_path), lowercase_url_words=True)
+    )
     assert reason(plain, url) is None  # datatrove splits without lower-casing
     assert reason(lowered, url) == "url:banned_word"
 
@@ -121,7 +123,9 @@ def test_missing_and_malformed_urls_do_not_crash(stage: URLFilter) -> None:
 def test_ip_host_is_matched(tmp_path: Path) -> None:
     extra = tmp_path / "extra_domains"
     extra.write_text("192.0.2.7\n")
-    stage = URLFilter(URLFilterConfig(cache_dir=str(tmp_path / "c"), extra_domains=str(extra)))
+    stage = URLFilter(
+        URLFilterConfig(blocklist_dir="demo", cache_dir=str(tmp_path / "c"), extra_domains=str(extra))
+    )
     assert reason(stage, "http://192.0.2.7/page") == "url:domain"
     assert reason(stage, "http://192.0.2.8/page") is None
 
@@ -130,7 +134,9 @@ def test_extra_lists_add_to_the_main_list(tmp_path: Path) -> None:
     domains, urls = tmp_path / "d", tmp_path / "u"
     domains.write_text("my-extra-blocked.org\n")
     urls.write_text("https://good-site.org/one/bad/page\n")
-    cfg = URLFilterConfig(cache_dir=str(tmp_path / "c"), extra_domains=str(domains), extra_urls=str(urls))
+    cfg = URLFilterConfig(
+        blocklist_dir="demo", cache_dir=str(tmp_path / "c"), extra_domains=str(domains), extra_urls=str(urls)
+    )
     stage = URLFilter(cfg)
     assert reason(stage, "https://news.my-extra-blocked.org/") == "url:domain"
     assert reason(stage, "http://good-site.org/one/bad/page") == "url:url"
@@ -169,7 +175,8 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
 
 def test_demo_defaults_resolve_from_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    stage = URLFilter(build_config(URLFilterConfig, {"cache_dir": str(tmp_path / "c")}, "url_filter"))
+    config = {"blocklist_dir": "data/blocklists/demo", "cache_dir": str(tmp_path / "c")}
+    stage = URLFilter(build_config(URLFilterConfig, config, "url_filter"))
     assert reason(stage, "http://blocked-demo-domain.com/") == "url:domain"
 
 

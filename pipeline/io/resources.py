@@ -33,22 +33,24 @@ def shipped(relative: str) -> Path:
 
 
 def _extracted(archive: Path, relative: str) -> Path:
+    """Extract `relative` (a file or a folder) once; every file lands by an atomic rename, and a folder
+    counts as extracted only when all its files are there (another call may have taken one of them)."""
     stat = archive.stat()
     version = hashlib.sha1(f"{archive}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
     base = Path(tempfile.gettempdir()) / "curate-shipped" / version
-    target = base / relative
-    if target.exists():
-        return target
-    staging = base.with_name(f".{version}.{uuid.uuid4().hex[:8]}.tmp")
     prefix = relative.rstrip("/")
     with zipfile.ZipFile(archive) as bundle:
-        members = [m for m in bundle.namelist() if m == prefix or m.startswith(prefix + "/")]
-        bundle.extractall(staging, members)
-    (base / relative).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.replace(staging / relative, target)  # atomic: concurrent workers see all of it or none
-    except OSError:
-        if not target.exists():
-            raise
-    shutil.rmtree(staging, ignore_errors=True)
-    return target
+        members = [
+            m
+            for m in bundle.namelist()
+            if (m == prefix or m.startswith(prefix + "/")) and not m.endswith("/")
+        ]
+        missing = [m for m in members if not (base / m).exists()]
+        if missing:
+            staging = base.with_name(f".{version}.{uuid.uuid4().hex[:8]}.tmp")
+            bundle.extractall(staging, missing)
+            for member in missing:
+                (base / member).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / member, base / member)  # atomic: concurrent workers see all or none
+            shutil.rmtree(staging, ignore_errors=True)
+    return base / relative

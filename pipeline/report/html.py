@@ -19,6 +19,7 @@ from pipeline.io.output import write_text_atomic
 from pipeline.io.storage import Location
 from pipeline.report import plots
 from pipeline.report import samples as S
+from pipeline.report.summary import blocklist_line
 
 REJECTED_PER_REASON = 2
 REJECTED_PER_STAGE = 8
@@ -364,10 +365,17 @@ def _counters(stage: dict[str, Any]) -> str:
 
 
 def _prepare(stage: dict[str, Any]) -> str:
-    """Decontamination's benchmarks: items prepared and documents that matched each."""
+    """What a stage prepared on the driver: url_filter's lists; decontamination's benchmarks."""
     prepare = stage.get("prepare")
     if not prepare:
         return ""
+    if "blocklist" in prepare:
+        lists = prepare["blocklist"]
+        warning = f"<p class='bad'>{_e(lists['warning'])}</p>" if lists.get("warning") else ""
+        return (
+            f"<h3>URL blocklist</h3>{warning}<p {_attrs(blocklist=lists['list'], domains=lists['domains'])}>"
+            f"{_e(blocklist_line(lists))}</p>"
+        )
     counters = stage.get("counters", {})
     rows = [
         f"<tr {_attrs(benchmark=k, items=v)}><td>{_e(k)}</td><td>{_n(v)}</td>"

@@ -30,7 +30,26 @@ def format_summary(stats: dict[str, Any]) -> str:
     lines.append(
         f"final documents: {stats['final_documents']} ({_pct(stats['final_documents'], records['read']).strip()} of records read)"
     )
+    for stage in stats["stages"]:
+        lists = stage.get("prepare", {}).get("blocklist")
+        if lists:
+            lines.append(f"{stage['name']}: {blocklist_line(lists)}")
+            if lists.get("warning"):
+                lines.append(f"warning: {stage['name']}: {lists['warning']}")
     errors = stats.get("input_errors") or []
     for error in errors:
         lines.append(f"input error: {error['file']}: {error['error']}")
     return "\n".join(lines)
+
+
+def blocklist_line(lists: dict[str, Any]) -> str:
+    """Which URL list a url_filter loaded, from where, and its sizes (stats.json `prepare.blocklist`)."""
+    name = {"UT1": "UT1 lists", "demo": "DEMO list (not FineWeb's)", "none": "no domain/URL list"}.get(
+        lists["list"], "custom list"
+    )
+    where = f" {lists['path']}" if lists.get("path") else ""
+    return (
+        f"{name}{where} ({lists['found_by']}): {lists['domains']:,} domains, {lists['urls']:,} URLs; "
+        f"words: {lists['banned_words']} banned, {lists['soft_banned_words']} soft-banned, "
+        f"{lists['banned_subwords']} banned sub-words"
+    )
