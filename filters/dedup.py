@@ -35,7 +35,9 @@ _DUMP = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 @dataclass
 class DedupConfig:
     keep: str = "smallest_id"  # which document of a cluster survives: smallest_id | oldest
-    per_dump: bool = False  # only documents of the same CommonCrawl dump (CC-MAIN-YYYY-WW) can be duplicates
+    # Only documents of the same CommonCrawl dump (CC-MAIN-YYYY-WW in `source_file`) can be duplicates,
+    # as FineWeb deduplicated each dump on its own; inputs without a dump id form one group.
+    per_dump: bool = True
     batch_size: int = 2048
     spill_partitions: int = 16  # more partitions: less memory per partition during the local analysis
 
@@ -46,21 +48,31 @@ class DedupConfig:
             raise ConfigError("spill_partitions must be at least 1")
 
 
+SHORT_DOCUMENTS = ("skip", "one_shingle")
+
+
 @dataclass
 class MinhashDedupConfig(DedupConfig):
-    # FineWeb: word 5-grams, 112 permutations = 14 bands x 8 rows, seed 1, 64-bit sha1 hashing.
-    # Default hashing is the datasketch-compatible one (`sha1_32`); `sha1_64` is FineWeb's precision.
+    # FineWeb: word 5-grams, 112 permutations = 14 bands x 8 rows, seed 1, sha1 at 64-bit precision
+    # (`sha1_64`); `sha1_32` is datasketch's MinHash, `fast64` the fastest (filters/minhash.py).
     ngram: int = 5
     num_perm: int = 112
     bands: int = 14
     rows: int = 8
     seed: int = 1
-    hash: str = "sha1_32"
+    hash: str = "sha1_64"
+    # A text with fewer than `ngram` words: `skip` (datatrove: no shingle, no signature, never a
+    # duplicate) or `one_shingle` (one shingle of all its words, so short copies can match).
+    short_documents: str = "skip"
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.hash not in minhash.MODES:
             raise ConfigError(f"hash must be one of {', '.join(minhash.MODES)}, got {self.hash!r}")
+        if self.short_documents not in SHORT_DOCUMENTS:
+            raise ConfigError(
+                f"short_documents must be one of {', '.join(SHORT_DOCUMENTS)}, got {self.short_documents!r}"
+            )
         if self.bands * self.rows > self.num_perm:
             raise ConfigError(f"bands x rows ({self.bands} x {self.rows}) exceeds num_perm ({self.num_perm})")
 
@@ -165,7 +177,11 @@ class MinhashDedup(DuplicateRemover):
         if hasher is None:
             c = self.config
             hasher = self._hasher = minhash.MinHasher(
-                num_perm=c.num_perm, seed=c.seed, ngram=c.ngram, hash=c.hash
+                num_perm=c.num_perm,
+                seed=c.seed,
+                ngram=c.ngram,
+                hash=c.hash,
+                short=c.short_documents == "one_shingle",
             )
         return hasher
 

@@ -83,10 +83,10 @@ def test_keep_oldest_and_per_dump(tmp_path, planted):
         path = tmp_path / f"twin{i}.parquet"
         pq.write_table(pa.Table.from_pylist([doc], schema=DOCUMENT_SCHEMA), path)
         parts.append(str(path))
-    _, together = run_stage(MinhashDedup(), parts, tmp_path / "global")
+    across = MinhashDedup(build_config(MinhashDedup.Config, {"per_dump": False}, "t"))
+    _, together = run_stage(across, parts, tmp_path / "global")
     assert together["b"] == ("minhash_dedup:near_duplicate", "a")
-    per_dump = MinhashDedup(build_config(MinhashDedup.Config, {"per_dump": True}, "t"))
-    _, apart = run_stage(per_dump, parts, tmp_path / "dumps")
+    _, apart = run_stage(MinhashDedup(), parts, tmp_path / "dumps")  # per dump by default, as FineWeb
     assert apart == {"a": ("kept", None), "b": ("kept", None)}
 
 
@@ -142,3 +142,25 @@ def test_bad_dedup_config_names_the_key():
         build_config(MinhashDedup.Config, {"bands": 20, "rows": 8}, "t")
     with pytest.raises(ConfigError, match="unknown parameter 'band'"):
         build_config(MinhashDedup.Config, {"band": 20}, "t")
+
+
+def test_short_documents_follow_datatrove_unless_asked(tmp_path):
+    # fewer words than the 5-gram: datatrove computes no signature, so such copies are never removed
+    docs = [
+        {"id": "s1", "url": "http://s/1", "text": "Open at noon today."},
+        {"id": "s2", "url": "http://s/2", "text": "open at NOON today"},
+    ]
+    parts = write_parts(tmp_path, docs)
+    _, skipped = run_stage(MinhashDedup(), parts, tmp_path / "skip")
+    assert skipped == {"s1": ("kept", None), "s2": ("kept", None)}
+    one = MinhashDedup(build_config(MinhashDedup.Config, {"short_documents": "one_shingle"}, "t"))
+    _, matched = run_stage(one, parts, tmp_path / "one")
+    assert matched["s2"] == ("minhash_dedup:near_duplicate", "s1")
+    with pytest.raises(ConfigError, match="short_documents must be one of skip, one_shingle"):
+        build_config(MinhashDedup.Config, {"short_documents": "pad"}, "t")
+
+
+def test_fineweb_settings_are_the_default():
+    config = MinhashDedup().config
+    assert (config.hash, config.per_dump, config.short_documents) == ("sha1_64", True, "skip")
+    assert (config.ngram, config.bands, config.rows, config.seed) == (5, 14, 8, 1)
