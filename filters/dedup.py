@@ -1,14 +1,19 @@
-"""Deduplication as global stages: `exact_dedup` (128-bit hash of normalised text) and
-`minhash_dedup` (MinHash LSH, FineWeb's parameters).
+"""Deduplication as global stages: `exact_dedup` (128-bit hash of normalised text; our addition, not
+in FineWeb) and `minhash_dedup` (MinHash LSH, FineWeb's parameters and hashing).
 
 What they compute (see `GlobalStage`): each document's bucket keys (one 128-bit hash of the
-normalised text; or, for MinHash, one key per band of its signature); documents sharing a key are
-linked, links form clusters (connected components), and one document per cluster survives, chosen by
-content so that every engine and input order keeps the same one: the smallest id (default) or the
-oldest (`keep: oldest`, WARC date, then id). The others become rejected rows with `duplicate_of`
-naming the kept document. How the clusters are found is the engines' business:
-pipeline/engines/local_dedup.py (spill files and numpy, with its memory bound) and
-pipeline/engines/spark_dedup.py (DataFrames).
+normalised text; or, for MinHash, one key per band of its signature), plus one key per record id;
+documents sharing a key are linked, links form clusters (connected components), and one document
+per cluster survives, chosen by content so that every engine and input order keeps the same one:
+the smallest id (default) or the oldest (`keep: oldest`, WARC date, then id); ties (the same id
+twice) go to the first in part order. The others become rejected rows with `duplicate_of` naming
+the kept document. A row with the survivor's own id is the same record read twice (overlapping
+inputs, `curate dedup` over two runs): it is dropped once as `<stage>:same_record`, the first copy
+stays, and the id key links the copies even when their texts differ. With `per_dump` (default, as
+FineWeb) only documents of the same CommonCrawl dump are compared. How the clusters are found is
+the engines' business: pipeline/engines/local_dedup.py (spill files and numpy, with its memory
+bound) and pipeline/engines/spark_dedup.py (DataFrames); both write per-part decisions
+(pipeline/core/clusters.py) that `process` applies.
 """
 
 from __future__ import annotations
@@ -23,13 +28,14 @@ import xxhash
 
 from filters import minhash
 from filters.ngrams import normalize
-from pipeline.core.clusters import read_decisions
+from pipeline.core.clusters import PartDecisions
 from pipeline.core.config import ConfigError
 from pipeline.core.registry import register
 from pipeline.core.stage import GlobalStage, Rejection, StageOutput, split_batch
 
 KEEP_CHOICES = ("smallest_id", "oldest")
 _DUMP = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+_LOW64 = (1 << 64) - 1
 
 
 @dataclass
@@ -39,7 +45,8 @@ class DedupConfig:
     # as FineWeb deduplicated each dump on its own; inputs without a dump id form one group.
     per_dump: bool = True
     batch_size: int = 2048
-    spill_partitions: int = 16  # more partitions: less memory per partition during the local analysis
+    # spill files of the local analysis, at least (it adds more to keep each under 128 MB in memory)
+    spill_partitions: int = 16
 
     def __post_init__(self) -> None:
         if self.keep not in KEEP_CHOICES:
@@ -86,13 +93,25 @@ def _dump_salt(source_files: list[str | None]) -> np.ndarray:
     return np.array(salts, dtype=np.uint64)
 
 
+def _record_keys(ids: list[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One 128-bit key per document id (its record): rows with the same id are always linked.
+
+    The prefix keeps them apart from text keys (normalised text holds no NUL) and, their low half
+    being non-zero but with probability 2^-64, from MinHash band keys (whose low half is 0).
+    """
+    digests = [xxhash.xxh3_128_intdigest(b"\0record\0" + i.encode()) if i else 0 for i in ids]
+    hi = np.array([d >> 64 for d in digests], dtype=np.uint64)
+    lo = np.array([d & _LOW64 for d in digests], dtype=np.uint64)
+    return hi, lo, np.array([bool(i) for i in ids], dtype=bool)
+
+
 class DuplicateRemover(GlobalStage):
-    """Shared by both dedup stages: keys per document (subclasses hash the text), the survivor's order
-    key, and `process`, which applies the decisions of the analysis."""
+    """Shared by both dedup stages: keys per document (subclasses hash the text, plus one key per
+    record id), the survivor's order key, and `process`, which applies one part's decisions."""
 
     Config: ClassVar[type] = DedupConfig
     reason: ClassVar[str] = "duplicate"
-    _unpicklable = ("_decisions", "_hasher")
+    _unpicklable = ("_part", "_hasher")
 
     def text_keys(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(hi, lo) uint64 arrays of shape (n, bands), and a mask of the texts that take part."""
@@ -100,7 +119,7 @@ class DuplicateRemover(GlobalStage):
 
     @property
     def key_columns(self) -> list[str]:
-        return ["text", "source_file"] if self.config.per_dump else ["text"]
+        return ["id", "text", "source_file"] if self.config.per_dump else ["id", "text"]
 
     @property
     def order_columns(self) -> list[str]:
@@ -110,11 +129,20 @@ class DuplicateRemover(GlobalStage):
     def read_batch_size(self) -> int:
         return self.config.batch_size
 
+    def document_keys(self, batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The content keys of each row (the text's), before the record key is added."""
+        return self.text_keys([t or "" for t in batch.column("text").to_pylist()])
+
     def bucket_keys(self, batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        texts = [t or "" for t in batch.column("text").to_pylist()]
-        hi, lo, valid = self.text_keys(texts)
+        hi, lo, valid = self.document_keys(batch)
+        id_hi, id_lo, id_valid = _record_keys(batch.column("id").to_pylist())
+        hi = np.concatenate([hi, id_hi[:, None]], axis=1)
+        lo = np.concatenate([lo, id_lo[:, None]], axis=1)
+        valid = np.concatenate(
+            [np.repeat(valid[:, None], hi.shape[1] - 1, axis=1), id_valid[:, None]], axis=1
+        )
         if self.config.per_dump:
-            hi = hi ^ _dump_salt(batch.column("source_file").to_pylist())[:, None]
+            hi ^= _dump_salt(batch.column("source_file").to_pylist())[:, None]
         return hi, lo, valid
 
     def order_keys(self, batch: pa.RecordBatch) -> list[str]:
@@ -128,19 +156,24 @@ class DuplicateRemover(GlobalStage):
     def setup(self) -> None:
         if self.workdir is None:
             raise RuntimeError(f"{self.name}: decisions not computed (the runner sets workdir)")
-        self._decisions = read_decisions(self.workdir)
+        self._part: PartDecisions | None = None
+
+    def start_part(self, key: str) -> None:
+        assert self.workdir is not None
+        self._part = PartDecisions.load(self.workdir, key)  # this part's removals only
 
     def process(self, batch: pa.RecordBatch) -> StageOutput:
+        if self._part is None:
+            raise RuntimeError(f"{self.name}: rows came before start_part named their part")
         ids = batch.column("id").to_pylist()
-        verdicts: list[Rejection | None] = []
+        verdicts: list[Rejection | None] = [None] * batch.num_rows
         duplicate_of: list[str] = []
-        for doc_id in ids:
-            hit = self._decisions.get(doc_id)
-            if hit is None:
-                verdicts.append(None)
-            else:
-                verdicts.append(Rejection(f"{self.name}:{self.reason}", float(hit[1])))
-                duplicate_of.append(hit[0])
+        for offset, survivor, size, same in self._part.take(batch.num_rows):
+            if same and ids[offset] != survivor:  # decisions of another version of this part
+                raise RuntimeError(f"{self.name}: decisions do not match the part's rows (row {offset})")
+            reason = "same_record" if same else self.reason
+            verdicts[offset] = Rejection(f"{self.name}:{reason}", float(size))
+            duplicate_of.append(survivor)
         out = split_batch(batch, verdicts)
         rejected = out.rejected.append_column("duplicate_of", pa.array(duplicate_of, pa.string()))
         return StageOutput(kept=out.kept, rejected=rejected)

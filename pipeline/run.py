@@ -91,25 +91,33 @@ def segment_parts(out: Location, segment: Segment) -> list[InputFile]:
 
 
 def _analysis(out: Location, segment: Segment, parts: list[InputFile], engine: Engine) -> None:
-    """Run (or reuse) a global stage's analysis; a fresh analysis invalidates later segments."""
-    stage = segment.global_stage
-    assert stage is not None
-    workdir = out / "_work" / stage.name
-    done_path = workdir / "analysis.json"
+    """Run (or reuse) the analysis of the segment's global stages (one pass for all of them); a fresh
+    analysis invalidates later segments."""
+    stages = segment.global_stages
+    workdirs = [out / "_work" / stage.name for stage in stages]
     part_names = [p.shard_id for p in parts]
-    if done_path.exists() and read_json(done_path).get("parts") == part_names:
-        stage.workdir = str(workdir)
+    if all(
+        (w / "analysis.json").exists() and read_json(w / "analysis.json").get("parts") == part_names
+        for w in workdirs
+    ):
+        for stage, workdir in zip(stages, workdirs):
+            stage.workdir = str(workdir)
         return
-    workdir.remove()
-    workdir.mkdir()
+    for workdir in workdirs:
+        workdir.remove()
+        workdir.mkdir()
     for stale in (out / "_shards").glob("s*"):
         if int(stale.name[1:]) >= segment.index:
             stale.remove()
     started = time.perf_counter()
-    stats = engine.analyze(stage, [p.path for p in parts], str(workdir))
-    stats["seconds"] = round(time.perf_counter() - started, 4)
-    write_json_atomic(done_path, {"parts": part_names, "stats": stats})
-    stage.workdir = str(workdir)
+    all_stats = engine.analyze(stages, [p.path for p in parts], [str(w) for w in workdirs])
+    seconds = round(time.perf_counter() - started, 4)
+    for index, (stage, workdir, stats) in enumerate(zip(stages, workdirs, all_stats)):
+        stats["seconds"] = seconds if index == 0 else 0.0  # one pass for all: its time counts once
+        if index > 0:
+            stats["analysed_with"] = stages[0].name
+        write_json_atomic(workdir / "analysis.json", {"parts": part_names, "stats": stats})
+        stage.workdir = str(workdir)
 
 
 def run(options: RunOptions) -> RunResult:
@@ -133,7 +141,7 @@ def run(options: RunOptions) -> RunResult:
     shard_stats: dict[str, dict[str, dict[str, Any]]] = {}
     for segment in plan_segments(recipe):
         segment_inputs = inputs if segment.index == 0 else segment_parts(out, segment)
-        if segment.global_stage is not None:
+        if segment.global_stages:
             _analysis(out, segment, segment_inputs, engine)
         _prepare(out, segment)
         done = finished_shards(out, segment.name) if options.resume else set()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from filters.dedup import ExactDedup, MinhashDedup
+from pipeline.core.clusters import part_key
 from pipeline.core.config import ConfigError, build_config
 from pipeline.core.schema import DOCUMENT_SCHEMA
 from pipeline.engines.local_dedup import components
-from tests.helpers.dedup import article, run_stage, write_parts
+from tests.helpers.dedup import article, run_stage, run_stages, write_parts
 
 
 @pytest.fixture
@@ -164,3 +168,112 @@ def test_fineweb_settings_are_the_default():
     config = MinhashDedup().config
     assert (config.hash, config.per_dump, config.short_documents) == ("sha1_64", True, "skip")
     assert (config.ngram, config.bands, config.rows, config.seed) == (5, 14, 8, 1)
+
+
+def _survivors(parts: list[str], stage, workdir, out_dir) -> list[str]:
+    """Apply one stage and write each part's survivors under out_dir (same part names)."""
+    out_dir.mkdir()
+    stage.workdir = str(workdir)
+    stage.ensure_setup()
+    written = []
+    for part in parts:
+        stage.start_part(part_key(part))
+        kept = stage.process(pq.read_table(part).combine_chunks().to_batches()[0]).kept
+        path = out_dir / Path(part).name
+        pq.write_table(pa.Table.from_batches([kept]), path)
+        written.append(str(path))
+    return written
+
+
+def test_adjacent_stages_in_one_pass_equal_running_them_one_after_the_other(tmp_path, planted):
+    exact_copy = {**planted[4], "id": "e00", "url": "http://e/copy"}  # an exact copy of u00 (smaller id)
+    reworded = {**planted[0], "id": "d00", "text": planted[0]["text"].upper()}  # exact copy of d03
+    parts = write_parts(tmp_path, [*planted, exact_copy, reworded], per_part=3)
+    stats, joint = run_stages([ExactDedup(), MinhashDedup()], parts, tmp_path / "joint")
+
+    # the same, one stage after the other, the second reading the survivors of the first
+    (exact_stats,), exact = run_stages([ExactDedup()], parts, tmp_path / "seq")
+    survivors = _survivors(parts, ExactDedup(), tmp_path / "seq" / "exact_dedup", tmp_path / "s1")
+    (minhash_stats,), minhash = run_stages([MinhashDedup()], survivors, tmp_path / "seq")
+    sequential = [v for v in exact if v[1] != "kept"] + minhash
+    assert joint == sorted(sequential, key=lambda v: (v[0], v[1]))
+    assert stats == [exact_stats, minhash_stats]
+    assert ("u00", "exact_dedup:duplicate", "e00") in joint and ("e00", "kept", None) in joint
+    # d00 (d03's text in capitals) removes d03 as an exact copy, then survives MinHash in its place
+    assert ("d03", "exact_dedup:duplicate", "d00") in joint and ("d00", "kept", None) in joint
+    assert ("d01", "minhash_dedup:near_duplicate", "d00") in joint
+    assert stats[1]["documents"] == stats[0]["documents"] - stats[0]["duplicates"]
+
+
+def test_decisions_are_partitioned_by_part(tmp_path, planted):
+    parts = write_parts(tmp_path, planted, per_part=4)
+    run_stage(MinhashDedup(), parts, tmp_path / "w")
+    files = sorted(p.name for p in (tmp_path / "w" / "decisions").iterdir())
+    assert files == ["0000.parquet"]  # d03, d01, d07, d05 are all in the first part; no file for the others
+    table = pq.read_table(tmp_path / "w" / "decisions" / "0000.parquet").to_pydict()
+    assert table == {
+        "row": [0, 2, 3],  # d03, d07, d05 (d01 survives)
+        "duplicate_of": ["d01"] * 3,
+        "cluster_size": [4] * 3,
+        "same_record": [False] * 3,
+    }
+
+
+def test_the_same_record_read_twice_is_kept_once(tmp_path, planted):
+    # the same WARC record in two inputs (overlapping inputs, or `curate dedup` over two runs)
+    again = [dict(planted[4]), dict(planted[5])]
+    again[1]["text"] = "\n".join(article(999))  # the same record extracted differently: still the same id
+    parts = write_parts(tmp_path, planted + again, per_part=8)  # the copies are in the third part
+    stats, verdicts = run_stages([ExactDedup(), MinhashDedup()], parts, tmp_path / "w")
+    mine = [v for v in verdicts if v[0] in ("u00", "u01")]
+    assert mine == [
+        ("u00", "exact_dedup:same_record", "u00"),
+        ("u00", "kept", None),
+        ("u01", "exact_dedup:same_record", "u01"),
+        ("u01", "kept", None),
+    ]
+    assert stats[0]["same_record"] == 2 and stats[0]["duplicates"] == 2
+    assert sum(1 for v in verdicts if v[1] == "kept") == len(planted) - 3  # d01 and u00..u11 survive once
+
+
+def test_curate_dedup_over_two_copies_of_a_run_keeps_each_document_once(tmp_path, planted):
+    import shutil
+
+    import pyarrow.dataset as ds
+
+    from pipeline.cli import main
+
+    first = tmp_path / "run1" / "documents"
+    first.mkdir(parents=True)
+    write_parts(first, planted, per_part=5)
+    shutil.copytree(first, tmp_path / "run2" / "documents")  # the same records again
+    args = [
+        "dedup",
+        "--no-progress",
+        "--workers",
+        "1",
+        "--input",
+        str(first),
+        str(tmp_path / "run2" / "documents"),
+    ]
+    assert main([*args, "--output", str(tmp_path / "out")]) == 0
+    kept = ds.dataset(tmp_path / "out" / "documents").to_table().column("id").to_pylist()
+    assert sorted(kept) == ["d01", *(f"u{i:02d}" for i in range(12))]  # once each, d01 for its cluster
+    exact = ds.dataset(tmp_path / "out" / "rejected" / "exact_dedup").to_table().to_pylist()
+    assert {r["reason"] for r in exact} == {"exact_dedup:same_record"}
+    assert sorted(r["id"] for r in exact) == sorted(d["id"] for d in planted)
+    assert all(r["duplicate_of"] == r["id"] for r in exact)
+    near = ds.dataset(tmp_path / "out" / "rejected" / "minhash_dedup").to_table().to_pylist()
+    assert sorted((r["id"], r["duplicate_of"]) for r in near) == [
+        ("d03", "d01"),
+        ("d05", "d01"),
+        ("d07", "d01"),
+    ]
+    stats = json.loads((tmp_path / "out" / "stats.json").read_text())
+    assert stats["accounting_ok"] and stats["final_documents"] == 13
+    assert [s["analysis"]["same_record"] for s in stats["stages"]] == [16, 0]
+    assert stats["stages"][1]["analysis"]["analysed_with"] == "exact_dedup"
+    # a rerun writes the same bytes
+    assert main([*args, "--output", str(tmp_path / "again")]) == 0
+    for part in sorted((tmp_path / "out").glob("[dr]*/**/part-*.parquet")):
+        assert part.read_bytes() == (tmp_path / "again" / part.relative_to(tmp_path / "out")).read_bytes()

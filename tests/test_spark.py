@@ -252,22 +252,26 @@ def test_spark_submit_to_a_standalone_cluster(s3_store, tmp_path):
 
 
 def test_spark_dedup_analysis_matches_local(tmp_path):
-    from filters.dedup import MinhashDedup
+    from filters.dedup import ExactDedup, MinhashDedup
     from pipeline.engines.spark import get_session
     from pipeline.engines.spark_dedup import analyze_with_spark
-    from tests.helpers.dedup import apply_decisions, article, run_stage, write_parts
+    from tests.helpers.dedup import apply_in_chain, article, run_stages, write_parts
 
     base = article(1)
     chain = [base, base[:20] + article(2)[:4], base[:20] + article(2)[:4][::-1], article(3), article(3)[:23]]
     docs = [{"id": f"c{i}", "url": f"http://c/{i}", "text": "\n".join(t)} for i, t in enumerate(chain)]
     docs += [{"id": f"u{i}", "url": f"http://u/{i}", "text": "\n".join(article(50 + i))} for i in range(6)]
+    docs += [{**docs[0], "id": "b0", "url": "http://b/0"}, dict(docs[6])]  # an exact copy; u0 read twice
     parts = write_parts(tmp_path, docs, per_part=3)
-    local_stats, local = run_stage(MinhashDedup(), parts, tmp_path / "local")
-    spark_stage = MinhashDedup()
-    (tmp_path / "spark").mkdir()
-    spark_stats = analyze_with_spark(spark_stage, get_session(MASTER), parts, str(tmp_path / "spark"))
-    spark = apply_decisions(spark_stage, parts, tmp_path / "spark")
-    assert local_stats["duplicates"] >= 2
+    local_stats, local = run_stages([ExactDedup(), MinhashDedup()], parts, tmp_path / "local")
+    stages = [ExactDedup(), MinhashDedup()]
+    workdirs = [tmp_path / "spark" / stage.name for stage in stages]
+    for workdir in workdirs:
+        workdir.mkdir(parents=True)
+    spark_stats = analyze_with_spark(stages, get_session(MASTER), parts, [str(w) for w in workdirs])
+    spark = apply_in_chain(stages, parts, workdirs)
+    assert local_stats[0]["same_record"] == 1 and local_stats[1]["duplicates"] >= 2
+    assert ("c0", "exact_dedup:duplicate", "b0") in local
     assert spark == local
     assert spark_stats == local_stats
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.core.schema import DOCUMENT_FIELDS, REJECTION_FIELDS, STAGE_FIELD
-from pipeline.core.stage import Stage
+from pipeline.core.stage import GlobalStage, Stage
 from pipeline.core.stats import StageStats
 
 
@@ -66,11 +66,16 @@ class StageChain:
         self.rejected_schemas = [rejected_schema(prior + stages, len(prior) + i) for i in range(len(stages))]
         self.stats = [StageStats(stage.name) for stage in stages]
 
-    def start_shard(self) -> None:
-        """Reset per-file state and statistics before a new input file."""
+    def start_shard(self, shard: str | None = None) -> None:
+        """Reset per-file state and statistics before a new input file (`shard`: its id, which names
+        the part whose decisions the global stages apply)."""
         for stage in self.stages:
             stage.ensure_setup()
             stage.start_shard()
+            if isinstance(stage, GlobalStage):
+                if shard is None:
+                    raise RuntimeError(f"{stage.name}: applying decisions needs the part's shard id")
+                stage.start_part(shard)
             stage.counters.clear()
             stage.reset_signals()
         self.stats = [StageStats(stage.name) for stage in self.stages]

@@ -5,6 +5,10 @@ that reaches it. So the recipe runs as segments: segment 0 reads the WARC inputs
 stages up to the first global stage, writing its survivors to DIR/_work/s0/; the global stage then
 analyses all of them and the next segment applies its decisions, part by part, followed by the
 per-document stages after it; and so on. The last segment writes DIR/documents/.
+
+Adjacent global stages (exact_dedup, then minhash_dedup) share one segment: one analysis pass over
+its input computes both stages' keys, and one pass applies both, so the corpus is written once
+between them instead of once per stage.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from pipeline.core.stage import GlobalStage, Stage
 @dataclass
 class Segment:
     index: int
-    stages: list[Stage]  # stages[0] is the GlobalStage whose decisions it applies (except segment 0)
+    stages: list[Stage]  # leading GlobalStages whose decisions it applies (none in segment 0), then others
     prior: list[Stage]  # stages run by earlier segments (they shape the schemas)
     is_last: bool
 
@@ -27,9 +31,14 @@ class Segment:
         return f"s{self.index}"
 
     @property
-    def global_stage(self) -> GlobalStage | None:
-        first = self.stages[0] if self.stages else None
-        return first if isinstance(first, GlobalStage) and self.index > 0 else None
+    def global_stages(self) -> list[GlobalStage]:
+        """The global stages this segment starts with (analysed together before it runs)."""
+        leading: list[GlobalStage] = []
+        for stage in self.stages if self.index > 0 else []:
+            if not isinstance(stage, GlobalStage):
+                break
+            leading.append(stage)
+        return leading
 
     @property
     def documents_dir(self) -> str:
@@ -44,7 +53,8 @@ class Segment:
 def plan_segments(recipe: Recipe) -> list[Segment]:
     groups: list[list[Stage]] = [[]]
     for stage in recipe.stages:
-        if isinstance(stage, GlobalStage):
+        follows_global = bool(groups[-1]) and all(isinstance(s, GlobalStage) for s in groups[-1])
+        if isinstance(stage, GlobalStage) and not (follows_global and len(groups) > 1):
             groups.append([stage])
         else:
             groups[-1].append(stage)

@@ -158,9 +158,13 @@ class GlobalStage(Stage):
     numpy and spill files, pipeline/engines/spark_dedup.py with DataFrames):
     - `bucket_keys(batch)`: each document's keys (one per band); documents sharing a key are linked;
     - clusters are the connected components of those links;
-    - in each cluster the document with the smallest `order_keys` survives, and every other member
-      becomes a decision (id, duplicate_of, cluster_size) in `workdir` (pipeline.core.clusters);
-    - `process` is then an ordinary batch stage, the same on every engine, that applies the decisions.
+    - in each cluster the document with the smallest `order_keys` survives (ties: the first in part
+      order), and every other member becomes a decision (row, duplicate_of, cluster_size) of its part
+      in `workdir` (pipeline.core.clusters);
+    - `process` is then an ordinary batch stage, the same on every engine, that applies the decisions
+      of the part the runner announced with `start_part`.
+    Adjacent global stages of a recipe are analysed together, in one pass over the corpus: a document
+    one of them removes takes no part in the clusters of the next.
     """
 
     is_global: ClassVar[bool] = True
@@ -185,11 +189,16 @@ class GlobalStage(Stage):
         return 2048
 
     def bucket_keys(self, batch: pa.RecordBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(hi, lo) uint64 arrays of shape (rows, bands), and a mask of the rows that take part."""
+        """(hi, lo) uint64 arrays of shape (rows, keys), and a bool mask of the same shape: the keys
+        that take part (a document without a signature has none)."""
         raise NotImplementedError
 
     def order_keys(self, batch: pa.RecordBatch) -> list[str]:
         """Per row, the key that picks the survivor of a cluster (the smallest wins)."""
+        raise NotImplementedError
+
+    def start_part(self, key: str) -> None:
+        """Before the rows of part `key` (pipeline.core.clusters.part_key) come, in file order."""
         raise NotImplementedError
 
 

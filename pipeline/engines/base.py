@@ -2,8 +2,8 @@
 
 An engine does two things: it runs one recipe segment over input files (each file streamed through
 the stage chain by `pipeline.engines.task.process_input`, its parts and stats marker written under
-DIR), and it computes a global stage's analysis (the decisions of a dedup stage) over the parts of
-the segment before. The local engine does both in worker processes on this machine, the Spark
+DIR), and it computes the analysis of a segment's global stages (the decisions of the dedup stages) over
+the parts of the segment before. The local engine does both in worker processes on this machine, the Spark
 engine in Spark tasks; their outputs are byte-identical.
 """
 
@@ -47,8 +47,12 @@ class Engine(Protocol):
     def run_segment(self, run: SegmentRun) -> None:
         """Process every input file of `run`, writing its parts and stats marker under `run.out`."""
 
-    def analyze(self, stage: GlobalStage, parts: list[str], workdir: str) -> dict[str, Any]:
-        """Write the global stage's decisions over the documents in `parts` to `workdir`."""
+    def analyze(
+        self, stages: list[GlobalStage], parts: list[str], workdirs: list[str]
+    ) -> list[dict[str, Any]]:
+        """Write the decisions of a segment's global stages (analysed together, in recipe order: what
+        one removes takes no part in the next) over the documents in `parts`, one work directory per
+        stage; return each stage's analysis statistics."""
 
 
 def make_engine(name: str, workers: int, master: str | None) -> Engine:

@@ -171,5 +171,7 @@ class LocalEngine:
             run.on_file_done,
         )
 
-    def analyze(self, stage: GlobalStage, parts: list[str], workdir: str) -> dict[str, Any]:
-        return analyze_locally(stage, parts, workdir)
+    def analyze(
+        self, stages: list[GlobalStage], parts: list[str], workdirs: list[str]
+    ) -> list[dict[str, Any]]:
+        return analyze_locally(stages, parts, workdirs)

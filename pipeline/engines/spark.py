@@ -28,7 +28,6 @@ from functools import partial
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.core.chain import StageChain
 from pipeline.core.plan import Segment
@@ -36,7 +35,7 @@ from pipeline.core.stage import GlobalStage
 from pipeline.engines.base import FileDone, SegmentRun, TasksDone
 from pipeline.engines.task import process_input
 from pipeline.io.inputs import InputFile
-from pipeline.io.output import PARQUET_OPTIONS, finished_shards, read_json, shard_stats_path
+from pipeline.io.output import finished_shards, read_json, shard_stats_path
 from pipeline.io.storage import Location
 from pipeline.io.warc import ReaderConfig
 
@@ -240,29 +239,9 @@ class SparkEngine:
             run.on_tasks_done,
         )
 
-    def analyze(self, stage: GlobalStage, parts: list[str], workdir: str) -> dict[str, Any]:
-        from pipeline.engines.spark_dedup import analyze_with_spark  # it imports this module
+    def analyze(
+        self, stages: list[GlobalStage], parts: list[str], workdirs: list[str]
+    ) -> list[dict[str, Any]]:
+        from pipeline.engines.spark_dedup import analyze_with_spark
 
-        return analyze_with_spark(stage, self.spark, parts, workdir)
-
-
-def _write_partition(
-    batches: Iterator[pa.RecordBatch], target: Location, schema: pa.Schema
-) -> Iterator[pa.RecordBatch]:
-    rows = 0
-    with target.atomic_output() as sink, pq.ParquetWriter(sink, schema, **PARQUET_OPTIONS) as writer:
-        for batch in batches:
-            writer.write_batch(batch.cast(schema))  # Spark's nullability differs from the file's
-            rows += batch.num_rows
-    yield pa.RecordBatch.from_pylist([{"rows": rows}])
-
-
-def write_single_parquet(frame: Any, target: Location, schema: pa.Schema) -> int:
-    """Write a (small, ordered) DataFrame as one Parquet file through pyarrow, from one executor task:
-    the same storage layer as every other output, so no Hadoop connector is needed for the URI."""
-    frame = frame.select(*schema.names).coalesce(1)  # keeps the order of a sorted frame
-    written = frame.mapInArrow(partial(_write_partition, target=target, schema=schema), "rows long").collect()
-    if not written:  # a frame without partitions runs no task: write the empty file here
-        with target.atomic_output() as sink:
-            pq.write_table(schema.empty_table(), sink, **PARQUET_OPTIONS)
-    return sum(row["rows"] for row in written)
+        return analyze_with_spark(stages, self.spark, parts, workdirs)

@@ -61,7 +61,7 @@ def process_stream(
 ) -> Iterator[ShardOutput]:
     started = time.perf_counter()
     reader = open_reader(input_file, reader_config)
-    chain.start_shard()
+    chain.start_shard(input_file.shard_id)
     final = 0
     last_read = 0
     try:

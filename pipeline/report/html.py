@@ -393,6 +393,11 @@ def _dedup(stage: dict[str, Any]) -> str:
         return ""
     facts = ", ".join(f"{_e(k)}: {v:,}" for k, v in analysis.items() if isinstance(v, int))
     parts = [f"<h3>Duplicate clusters</h3><p>{facts}</p>"]
+    if analysis.get("analysed_with"):
+        parts.append(
+            f"<p class='meta'>Analysed in the same pass over the corpus as {_e(analysis['analysed_with'])} "
+            "(its time is counted there); documents that stage removed took no part here.</p>"
+        )
     if analysis.get("cluster_sizes"):
         parts.append(plots.cluster_sizes(f"{stage['name']}-clusters", analysis["cluster_sizes"]))
     rows = []
