@@ -7,8 +7,9 @@ real pages of the shared WARCs when present, extracted with trafilatura (FineWeb
 ones with text are kept. Every method computes 112-permutation signatures (seed 1) of word 5-gram
 shingles of the same normalised words.
 
-Timing: CPU time of this process (`time.process_time`), so docs/s is per core; each method runs
-`--passes` times, interleaved with the others (the machine may be shared), and the best pass counts.
+Timing: CPU time of this process (`time.process_time`, all its threads), so docs/s is per core; each
+method runs `--passes` times, interleaved with the others (the machine may be shared), and the best
+pass counts. The `rensa` mode needs the rensa package (skipped without it).
 "from shingles": input is each document's list of shingle strings (what datasketch needs); "from
 text": normalisation and shingling included (`MinHasher.signatures(texts)`; for datasketch our
 `words` + `ngram_strings`, then its MinHash). datasketch is run as documented: one `MinHash(112,
@@ -93,12 +94,17 @@ def _datasketch_runs(shingles: list[list[str]]) -> dict[str, Callable[[], object
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=DEFAULT_PAGES, help="fetches of the generated sample")
-    parser.add_argument("--passes", type=int, default=3, help="timed passes per method (best counts)")
+    parser.add_argument("--passes", type=int, default=5, help="timed passes per method (best counts)")
     args = parser.parse_args([] if argv is None else argv)  # `python -m bench` passes its own argv
 
     texts, real_count = documents(args.pages)
     shingles = [ngram_strings(words(t), NGRAM) for t in texts]
-    hashers = {mode: MinHasher(NUM_PERM, SEED, NGRAM, hash=mode) for mode in MODES}
+    hashers = {}
+    for mode in MODES:
+        try:
+            hashers[mode] = MinHasher(NUM_PERM, SEED, NGRAM, hash=mode)
+        except ValueError as err:  # `rensa` without the rensa package
+            print(f"skipping {mode}: {err}")
     for hasher in hashers.values():  # warm-up: the normalisation table is built on first use
         hasher.signatures(texts[:5])
 
@@ -118,7 +124,7 @@ def main(argv: list[str] | None = None) -> None:
         from_text[name] = lambda run=run: ([ngram_strings(words(t), NGRAM) for t in texts], run())
     for mode, hasher in hashers.items():
         name = f"ours `{mode}`"
-        if mode != "fast64":  # fast64 hashes words, not shingle strings
+        if mode not in ("fast64", "rensa"):  # these hash words, not shingle strings
             from_shingles[name] = lambda h=hasher: h.signatures_from_shingles(shingles)
         from_text[name] = lambda h=hasher: h.signatures(texts)
 
@@ -158,7 +164,9 @@ def main(argv: list[str] | None = None) -> None:
         "scheme, `sha1_64` datatrove with sha1 at 64-bit precision (FineWeb), `xxh64` datatrove's default "
         "hash config, `fast64` per-word xxh64 n-gram hashes with datasketch's affine64 permutations. "
         "A sha1 call per shingle is the floor of the sha1 modes (and most of datasketch's time), so they "
-        "cannot be many times faster than datasketch; `fast64` hashes each word once instead.",
+        "cannot be many times faster than datasketch; `fast64` hashes each word once instead. `rensa`: the "
+        "normalised bytes of a whole batch hashed word by word in numpy (filters/shingle_bytes.py), n-grams "
+        "chained, and the 112 permutations by rensa's RMinHash (Rust); its signatures are not datasketch's.",
     ]
     write_result("minhash", "\n".join(lines))
 

@@ -13,7 +13,8 @@ Modes (the `hash` argument), all deterministic (fixed seeds, no Python `hash()`)
 | `sha1_32_legacy` | same | ((a*h+b) mod 2^64) mod (2^61-1), low 32 bits | uint32 | `datasketch.MinHash(..., scheme="legacy")`, the only scheme of datasketch < 2.0 |
 | `sha1_64` | first 8 bytes of sha1, little-endian | ((a*h+b) mod 2^64) mod (2^61-1) | uint64 | datatrove's `MinhashDedupSignature` with `HashConfig(64, "sha1")`: FineWeb's setting |
 | `xxh64` | xxh64 (seed 0) of the n-gram | as `sha1_64` | uint64 | datatrove with its default `HashConfig()` (64-bit xxhash) |
-| `fast64` | `ngrams.ngram_hashes` (per-word xxh64, chained) | affine64: fmix64(h), then a*h+b mod 2^64, a odd | uint64 | `datasketch.MinHash(..., scheme="affine64", hashfunc=<those hashes>)`; fastest |
+| `fast64` | `ngrams.ngram_hashes` (per-word xxh64, chained) | affine64: fmix64(h), then a*h+b mod 2^64, a odd | uint64 | `datasketch.MinHash(..., scheme="affine64", hashfunc=<those hashes>)`; fastest in numpy |
+| `rensa` | `shingle_bytes.ngram_hashes_flat` (a batch's normalised bytes hashed in numpy) | rensa's RMinHash (Rust, its own permutations from the seed) | uint32 | rensa 0.5.0 (RMinHash algorithm 2); >10x datasketch per core; needs `pip install rensa` |
 
 Facts taken from the sources (datasketch 2.0.0 `minhash.py`/`hashfunc.py`; datatrove 0.10.1
 `pipeline/dedup/minhash.py`, `utils/hashing.py`):
@@ -36,9 +37,9 @@ as one [num_perm x rows] array, and per-document minima come from `np.minimum.re
 rows, so there is no Python loop per shingle nor per (document, permutation). What remains per
 shingle in Python is the hash call: one sha1 (~0.3-0.5 us with its call overhead) is most of the
 time of the sha1 modes, as it is of datasketch's; `fast64` hashes each word once instead. Measured
-(bench/bench_minhash.py, one core, ~2,400 pages, from text): sha1_32 1.8x datasketch's
-`MinHash.bulk`, sha1_64 1.3x, xxh64 2.4x, fast64 3.6x; from ready shingle strings sha1_32 1.9x,
-xxh64 3.0x.
+(bench/bench_minhash.py, one core, ~2,300 pages, from text): sha1_32 1.9x datasketch's
+`MinHash.bulk`, sha1_64 1.3x, xxh64 2.1x, fast64 4.0x, rensa 10.8x: there neither a Python object
+per word nor per shingle is made, and the 112 permutations run in Rust.
 
 Empty documents (no words after normalisation) get the empty signature: every value the dtype's
 maximum, as an un-updated datasketch MinHash. All empty documents share it, so all their band keys
@@ -49,20 +50,26 @@ Memory: num_perm x 4 bytes per signature in the 32-bit modes (448 B at 112), x 8
 
 from __future__ import annotations
 
+import array
 import hashlib
+import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import xxhash
 
 from filters.ngrams import fmix64, ngram_hashes, ngram_hashes_many, ngram_strings, words
+from filters.shingle_bytes import ngram_hashes_flat
 
 try:  # CPython's own sha1: same digests as hashlib's OpenSSL one, ~25% less overhead per short call
     from _sha1 import sha1 as _sha1
 except ImportError:  # pragma: no cover - other interpreters
     _sha1 = hashlib.sha1
 
-MODES = ("sha1_32", "sha1_32_legacy", "sha1_64", "xxh64", "fast64")
+MODES = ("sha1_32", "sha1_32_legacy", "sha1_64", "xxh64", "fast64", "rensa")
+RENSA_VERSION = "0.5.0"  # the `rensa` mode's signatures are rensa's RMinHash of this release
+RENSA_ALGORITHM = 2  # rensa.RMinHash.ALGORITHM_VERSION of that release: another one changes signatures
 MERSENNE_61 = (1 << 61) - 1
 _P = np.uint64(MERSENNE_61)
 _SHIFT_61 = np.uint64(61)
@@ -92,11 +99,15 @@ class MinHasher:
         if num_perm < 1 or ngram < 1:
             raise ValueError("num_perm and ngram must be >= 1")
         self.num_perm, self.seed, self.ngram, self.hash, self.short = num_perm, seed, ngram, hash, short
-        self.dtype = np.dtype(np.uint32 if hash.startswith("sha1_32") else np.uint64)
+        self.dtype = np.dtype(np.uint32 if hash.startswith("sha1_32") or hash == "rensa" else np.uint64)
         self.empty_value = np.iinfo(self.dtype).max
-        self.a, self.b = _permutations(hash, num_perm, seed)
-        self._hash_strings: Callable[[Sequence[str]], np.ndarray] = _STRING_HASHES.get(
-            hash, self._fast64_strings
+        if hash == "rensa":  # rensa draws its own permutations from the seed
+            self._rensa = rensa_minhash()
+            self.a = self.b = np.empty(0, np.uint64)
+        else:
+            self.a, self.b = _permutations(hash, num_perm, seed)
+        self._hash_strings: Callable[[Sequence[str]], np.ndarray] = (
+            self.hash_shingles if hash == "rensa" else _STRING_HASHES.get(hash, self._fast64_strings)
         )
         self._permute: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] = getattr(
             self, _PERMUTE[hash]
@@ -117,10 +128,15 @@ class MinHasher:
         """The mode's integer hash of every shingle of the text (uint64, before permutation)."""
         if self.hash == "fast64":
             return ngram_hashes(words(text), self.ngram, short=self.short)
+        if self.hash == "rensa":
+            return ngram_hashes_flat([text], self.ngram, short=self.short)[0]
         return self._hash_strings(self.shingles(text))
 
     def hash_shingles(self, shingles: Sequence[str]) -> np.ndarray:
         """The mode's integer hash of given shingle strings (uint64)."""
+        if self.hash == "rensa":  # a shingle is the chain of its words' hashes, as from text
+            out = [ngram_hashes_flat([s], s.count(" ") + 1)[0] for s in shingles]
+            return np.concatenate(out) if out else np.empty(0, dtype=np.uint64)
         return self._hash_strings(shingles)
 
     def _fast64_strings(self, shingles: Sequence[str]) -> np.ndarray:
@@ -134,6 +150,8 @@ class MinHasher:
         """Signatures of texts: array (len(texts), num_perm) of `self.dtype`; empty texts all max."""
         if self.hash == "fast64":
             return self.signatures_from_hashes(ngram_hashes_many(texts, self.ngram, short=self.short))
+        if self.hash == "rensa":
+            return self._rensa_signatures(*ngram_hashes_flat(texts, self.ngram, short=self.short))
         return self.signatures_from_hashes([self.shingle_hashes(t) for t in texts])
 
     def signatures_from_shingles(self, shingle_lists: Sequence[Sequence[str]]) -> np.ndarray:
@@ -155,6 +173,12 @@ class MinHasher:
         per-document `np.minimum.reduceat` run vectorised: ~5x faster than rows x num_perm); a
         document cut by a block boundary is the minimum of its two partial results.
         """
+        if self.hash == "rensa":
+            sizes = np.fromiter((len(h) for h in hash_lists), dtype=np.uint64, count=len(hash_lists))
+            flat = np.concatenate(
+                [np.asarray(h, dtype=np.uint64) for h in hash_lists] or [np.empty(0, np.uint64)]
+            )
+            return self._rensa_signatures(flat, np.concatenate(([0], np.cumsum(sizes))).astype(np.uint64))
         out = np.full((len(hash_lists), self.num_perm), self.empty_value, dtype=self.dtype)
         sizes = np.fromiter((len(h) for h in hash_lists), dtype=np.int64, count=len(hash_lists))
         docs = np.flatnonzero(sizes)  # empty documents keep the empty signature
@@ -175,6 +199,15 @@ class MinHasher:
             mins = np.minimum.reduceat(permuted, segments, axis=1).T
             rows = docs[first:last]
             out[rows] = np.minimum(out[rows], mins)
+        return out
+
+    def _rensa_signatures(self, flat: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """rensa's RMinHash (Rust) of each row of the flat n-gram hashes; rows without any: empty."""
+        rows = len(offsets) - 1
+        matrix = self._rensa.digest_matrix_from_flat_token_hashes(flat, offsets, self.num_perm, self.seed)
+        values = array.array("I", itertools.chain.from_iterable(matrix.to_rows()))
+        out = np.frombuffer(values, dtype=np.uint32).reshape(rows, self.num_perm).copy()
+        out[np.diff(offsets.astype(np.int64)) == 0] = self.empty_value
         return out
 
     # -- permutations: hashes (rows,) -> permuted values written into `out` (num_perm, rows) ----------
@@ -200,12 +233,30 @@ class MinHasher:
         return out
 
 
+def rensa_minhash() -> Any:
+    """rensa's RMinHash class, checked to be the algorithm this mode was measured with."""
+    try:
+        import rensa
+    except ImportError:
+        raise ValueError(
+            f"hash: rensa needs the rensa package (pip install rensa=={RENSA_VERSION})"
+        ) from None
+    found = getattr(rensa.RMinHash, "ALGORITHM_VERSION", None)
+    if found != RENSA_ALGORITHM:
+        raise ValueError(
+            f"hash: rensa: installed rensa's RMinHash algorithm is version {found}, this mode expects "
+            f"{RENSA_ALGORITHM} (rensa=={RENSA_VERSION}); other versions give other signatures"
+        )
+    return rensa.RMinHash
+
+
 _PERMUTE = {
     "sha1_32": "_permute_affine32",
     "sha1_32_legacy": "_permute_mersenne",
     "sha1_64": "_permute_mersenne",
     "xxh64": "_permute_mersenne",
     "fast64": "_permute_affine64",
+    "rensa": "_permute_affine32",  # unused: rensa permutes
 }
 
 

@@ -102,10 +102,12 @@ def _tokens(text: str) -> list[str]:
     that changes (a few dozen, each a fast scan), found through `set(text)`.
     """
     if text.isascii():  # O(1) flag check; NFKD is the identity on ASCII
-        text = text.lower().translate(_ASCII_DIGITS)
-        if "0" in text:
-            text = _ZERO_NUMBER.sub("0", text)
-        return text.translate(_ascii_table()).split()
+        return normalize_ascii_unsplit(text).split()
+    return normalize_unicode_unsplit(text).split()
+
+
+def normalize_unicode_unsplit(text: str) -> str:
+    """A text normalised but not yet split, its whitespace all ASCII: `.split()` gives its words."""
     text = unicodedata.normalize("NFKD", text).lower()
     chars = set(text)
     table = _replacements()
@@ -121,7 +123,18 @@ def _tokens(text: str) -> list[str]:
     for char, replacement in changed:
         if replacement:
             text = text.replace(char, replacement)
-    return text.split()
+    for char in chars:  # whitespace beyond ASCII (U+2028, U+0085...) as a space: splits alike
+        if not char.isascii() and char.isspace():
+            text = text.replace(char, " ")
+    return text
+
+
+def normalize_ascii_unsplit(text: str) -> str:
+    """An ASCII text normalised but not yet split: `.split()` gives its words (whitespace kept as is)."""
+    text = text.lower().translate(_ASCII_DIGITS)
+    if "0" in text:
+        text = _ZERO_NUMBER.sub("0", text)
+    return text.translate(_ascii_table())
 
 
 def normalize(text: str) -> str:

@@ -277,3 +277,15 @@ def test_curate_dedup_over_two_copies_of_a_run_keeps_each_document_once(tmp_path
     assert main([*args, "--output", str(tmp_path / "again")]) == 0
     for part in sorted((tmp_path / "out").glob("[dr]*/**/part-*.parquet")):
         assert part.read_bytes() == (tmp_path / "again" / part.relative_to(tmp_path / "out")).read_bytes()
+
+
+@pytest.mark.parametrize("mode", ["sha1_32", "fast64", "rensa"])
+def test_other_hash_modes_find_the_same_planted_cluster(tmp_path, planted, mode):
+    if mode == "rensa":
+        pytest.importorskip("rensa", reason="the rensa package is not installed (pip install rensa==0.5.0)")
+    stage = MinhashDedup(build_config(MinhashDedup.Config, {"hash": mode}, "t"))
+    stats, verdicts = run_stage(stage, write_parts(tmp_path, planted), tmp_path / "w")
+    assert stats["cluster_sizes"] == {"4": 1}
+    assert {doc: v for doc, v in verdicts.items() if v[0] != "kept"} == {
+        doc: ("minhash_dedup:near_duplicate", "d01") for doc in ("d03", "d05", "d07")
+    }

@@ -4,6 +4,7 @@ determinism."""
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import os
@@ -28,6 +29,12 @@ from filters.ngrams import ngram_strings, words
 from tests.helpers.texts import REPO, dolma_texts, generated_sentences, generated_texts
 
 datasketch = pytest.importorskip("datasketch")
+RENSA = importlib.util.find_spec("rensa") is not None
+NO_RENSA = "the rensa package is not installed (pip install rensa==0.5.0)"
+AVAILABLE = [m for m in MODES if m != "rensa" or RENSA]
+MODE_PARAMS = [
+    pytest.param(m, marks=pytest.mark.skipif(m == "rensa" and not RENSA, reason=NO_RENSA)) for m in MODES
+]
 HAS_SCHEMES = "scheme" in inspect.signature(datasketch.MinHash.__init__).parameters  # datasketch >= 2.0
 
 
@@ -122,7 +129,7 @@ def test_64_bit_modes_follow_the_reference_arithmetic(mode: str) -> None:
         assert signature.tolist() == _datatrove_reference(hashes, 40, 3)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_batches_equal_one_document_at_a_time(mode: str) -> None:
     hasher = MinHasher(hash=mode)
     texts = ["", *generated()[:20], "word " * 5000, "", *generated()[20:30]]
@@ -187,7 +194,7 @@ def _true_jaccards(pairs: list[tuple[list[str], list[str]]], n: int = 5) -> np.n
     return np.array(out)
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_estimate_matches_true_jaccard(mode: str) -> None:
     hasher = MinHasher(hash=mode)
     pairs = _pairs(300, seed=17)
@@ -217,7 +224,7 @@ def test_jaccard_estimate_shapes_and_empties() -> None:
 # -- empty texts ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_texts_without_words_get_the_empty_signature(mode: str) -> None:
     hasher = MinHasher(hash=mode)
     signatures = hasher.signatures(["", "   \n", "!!! ... ???", "© ★ —", "real words here"])
@@ -244,7 +251,7 @@ def _edit_one_sentence(sentences: list[str], index: int, seed: int) -> list[str]
     return out
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", MODE_PARAMS)
 def test_bands_of_duplicates_near_duplicates_and_unrelated_texts(mode: str) -> None:
     hasher = MinHasher(hash=mode)
     originals, near, unrelated = [], [], []
@@ -301,10 +308,10 @@ def test_planted_duplicates_of_the_sample_warc() -> None:
 
 _DIGEST_SCRIPT = """
 import json, sys
-from filters.minhash import MODES, MinHasher, bands
+from filters.minhash import MinHasher, bands
 from filters.ngrams import ngram_hashes
-texts = json.loads(sys.stdin.read())
-out = {m: bands(MinHasher(hash=m).signatures(texts)).tolist() for m in MODES}
+texts, modes = json.loads(sys.stdin.read())
+out = {m: bands(MinHasher(hash=m).signatures(texts)).tolist() for m in modes}
 out["ngrams"] = [ngram_hashes(t, 5).tolist() for t in texts]
 print(json.dumps(out))
 """
@@ -316,7 +323,7 @@ def test_same_output_across_processes_and_hash_seeds() -> None:
     for hash_seed in ("0", "1", "12345"):
         done = subprocess.run(
             [sys.executable, "-c", _DIGEST_SCRIPT],
-            input=json.dumps(texts),
+            input=json.dumps([texts, AVAILABLE]),
             capture_output=True,
             text=True,
             check=True,
@@ -326,5 +333,22 @@ def test_same_output_across_processes_and_hash_seeds() -> None:
         results.add(done.stdout)
     assert len(results) == 1
     here = json.loads(results.pop())
-    for mode in MODES:
+    for mode in AVAILABLE:
         assert here[mode] == bands(MinHasher(hash=mode).signatures(texts)).tolist()
+
+
+def test_rensa_mode_needs_its_package_and_algorithm(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    monkeypatch.setitem(sys.modules, "rensa", None)  # as if not installed
+    with pytest.raises(ValueError, match=r"needs the rensa package \(pip install rensa==0.5.0\)"):
+        MinHasher(hash="rensa")
+    from filters.dedup import MinhashDedup
+    from pipeline.core.config import ConfigError, build_config
+
+    with pytest.raises(ConfigError, match="minhash_dedup: hash: rensa needs the rensa package"):
+        build_config(MinhashDedup.Config, {"hash": "rensa"}, "minhash_dedup")
+    other = types.SimpleNamespace(RMinHash=types.SimpleNamespace(ALGORITHM_VERSION=3))
+    monkeypatch.setitem(sys.modules, "rensa", other)  # a release with another algorithm
+    with pytest.raises(ValueError, match="algorithm is version 3, this mode expects 2"):
+        MinHasher(hash="rensa")
