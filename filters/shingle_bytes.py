@@ -27,7 +27,7 @@ from functools import cache
 
 import numpy as np
 
-from filters.ngrams import _CHAIN_MUL, _ascii_table, fmix64, normalize_unicode_unsplit
+from filters.ngrams import _ascii_table, _chain, fmix64, normalize_unicode_unsplit
 
 _P = np.uint64(0x100000001B3)  # the FNV-64 prime: odd, so the byte polynomial is a bijection per length
 _LEN_MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -142,11 +142,7 @@ def _chain_windows(hashes: np.ndarray, n: int, doc_of_word: np.ndarray | None) -
     windows inside one document are kept. The polynomial is a bijection in each word's hash (odd
     K), so two n-grams that differ in a word differ before the final mix."""
     count = len(hashes) - n + 1
-    acc = hashes[:count].copy()
-    for i in range(1, n):
-        acc *= _CHAIN_MUL
-        acc += hashes[i : i + count]
-    fmix64(acc)
+    acc = _chain(hashes, n, mix_every_step=False)
     if doc_of_word is None:
         return acc
     return acc[doc_of_word[:count] == doc_of_word[n - 1 :]]
