@@ -60,4 +60,5 @@ def meta_signals(html: str | None, agents: Iterable[str]) -> dict[str, set[str]]
 
 
 def _directives(text: str, separators: str) -> set[str]:
-    return {d for d in re.split(f"[{re.escape(separators)}]+", text.strip().lower()) if d}
+    parts = re.split(f"[{re.escape(separators)}]+", text.lower())
+    return {d.strip() for d in parts if d.strip()}

@@ -302,7 +302,9 @@ def build_index(
         if meta.get("version") == INDEX_VERSION:
             return target, {**meta["stats"], "built": False}
     workers = max(1, min(workers, len(files)))
-    if workers > 1:  # spawn: the driver may hold threads (Spark's) that a fork would copy half-way
+    if (
+        workers > 1 and len(files) >= 2 * workers
+    ):  # a process costs ~1 s to start: worth it for many files  # spawn: the driver may hold threads (Spark's) that a fork would copy half-way
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             partials = list(pool.map(read_file, files, repeat(settings)))

@@ -2,7 +2,8 @@
 
 Two kinds of opt-out, as Apple's AFM report describes honouring them:
 1. robots.txt at crawl time: the page's host had, in the same crawl, a robots.txt that disallowed the
-   page's path for one of the configured AI-training crawlers (RFC 9309; `filters.robots_rules`).
+   page's path for one of the configured AI-training crawlers (RFC 9309, parsed with protego;
+   `filters.robots_rules`).
    The robots.txt captures come from CommonCrawl's robots.txt WARCs of that crawl (`--robots
    PATH...`); the host -> rules index is built once into a cache and memory-mapped by every worker
    (`filters.robots_build`, `filters.robots_index`).
@@ -55,6 +56,7 @@ from filters.robots_rules import (
     UNAVAILABLE,
     UNREACHABLE,
     RulesCache,
+    robots_parser,
 )
 from pipeline.core.config import ConfigError
 from pipeline.core.registry import register
@@ -133,7 +135,10 @@ class RobotsOptout(Stage):
                 "WARCs, a folder or robotstxt.paths.gz), or --set robots_optout.robots=[] for "
                 "page-level signals only"
             )
-        return source_files(self.config.robots, self.config.paths_prefix) if self.config.robots else []
+        if not self.config.robots:
+            return []
+        robots_parser()  # the parser must be installed: say so now, not in every worker
+        return source_files(self.config.robots, self.config.paths_prefix)
 
     def prepare(self, workdir: str) -> dict[str, Any]:
         """Build (or find in the cache) the index, then place it in the run's DIR/_work for the workers."""
@@ -160,7 +165,9 @@ class RobotsOptout(Stage):
         headers = _column(batch, X_ROBOTS_TAG)
         pages = _column(batch, "html")
         keys = [host_key(u) if u else None for u in urls]
-        self.counters["missing_url"] += sum(1 for u in urls if not u)
+        missing = sum(1 for u in urls if not u)
+        if missing:
+            self.counters["missing_url"] += missing  # kept: page-level signals are still checked
         hashes = np.fromiter((host_hash(k) if k else 0 for k in keys), dtype=np.uint64, count=len(keys))
         seconds = np.fromiter((_seconds(d) for d in dates), dtype=np.int64, count=len(dates))
         match = self._index.find(hashes, seconds)

@@ -1,20 +1,24 @@
 """robots.txt rules for a fixed list of crawlers (RFC 9309), in the compact form the index stores.
 
-A robots.txt is reduced to the groups that can decide for the configured product tokens (and the
-`*` groups when wildcards are respected): every other group, every comment and every other record
-(Sitemap, Crawl-delay, ...) is dropped, and each kept `user-agent` line is rewritten to the product
-token it names (RFC 9309 2.2.1: `GPTBot/1.0` is the token `gptbot`). Group boundaries follow the RFC:
-a group is one or more user-agent lines followed by rules, and a user-agent line after a rule starts a
-new group; other records do not end a group. Most robots.txt files say nothing about AI crawlers and
+A robots.txt is reduced to the rules that can decide for the configured product tokens (and for
+`*` when wildcards are respected): every other group, every comment and every other record
+(Sitemap, Crawl-delay, ...) is dropped; the groups naming a token are merged into one group headed
+by the token itself (RFC 9309 2.2.1: `User-agent: GPTBot/1.0` names the token `gptbot`; groups
+matching one token are combined). Group boundaries follow the RFC: a group is one or more
+user-agent lines followed by rules, and a user-agent line after a rule starts a new group; other
+records do not end a group. Most robots.txt files say nothing about AI crawlers and
 reduce to nothing at all, which is what keeps an index of 10 M hosts small.
 
-The reduced text is then parsed by `robotspy` (an RFC 9309 parser: longest match, allow wins ties,
-`*` and `$`, merged groups, case-insensitive product tokens), chosen over `protego` on the RFC's
-examples (`devdata/robots_rfc.py`; protego matches `User-agent: Applebot` for `Applebot-Extended`
-and lets `Allow: /dir/index.html` allow `/dir/`). Rewriting the user-agent lines also keeps robotspy
-off a regex slip of its own (a user-agent line holding an `s` after the token, as in
-`Some bot (see https://...)`, is not read as a user-agent line). `/robots.txt` itself is always
-allowed (RFC 9309 2.2.2), which robotspy does not do on its own.
+The reduced text is then parsed by `protego` (Scrapy's robots.txt parser: longest match on the
+percent-encoded pattern, allow wins ties, `*` and `$`, `/robots.txt` always allowed), chosen over
+`robotspy` (bench/results/robots.md): on the RFC's examples (`devdata/robots_rfc.py`) both miss one
+or two, but on 20,000 random rule sets robotspy decided 54 against a literal reading of the RFC and
+protego 0 (robotspy reads `?` in a `$`-anchored wildcard as "any character", and its group merging
+can hand one agent's rules to another, in an order set by the hash seed). Group selection is ours:
+protego picks the longest user-agent that occurs in the crawler's name (so `User-agent: Applebot`
+would apply to `Applebot-Extended`); we ask it only for agents that have a group of their own (the
+reduced text names the tokens) and ask for `*` by that name. One known difference from the RFC is
+protego's: `Allow: /dir/index.html` also allows `/dir/` itself, as Google does.
 
 Statuses at crawl time (RFC 9309 2.3.1): 2xx = the rules; 3xx = follow the redirect (up to five
 hops, `filters.robots_build`); 4xx = unavailable, everything allowed; 5xx = unreachable, everything
@@ -28,7 +32,6 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from pipeline.core.config import ConfigError
 
@@ -81,12 +84,19 @@ def decode_robots(body: bytes, limit: int = MAX_ROBOTS_BYTES) -> str:
 
 
 def reduce_robots(text: str, agents: Iterable[str], wildcard: bool) -> str:
-    """The groups of `agents` (and of `*` when `wildcard`), as clean lines; "" when none of them
-    can disallow anything (no group, or only empty `Disallow:` lines)."""
+    """The rules of `agents` (and of `*` when `wildcard`), one group per product token with the rules
+    of every group naming it merged in file order (RFC 9309 2.2.1); "" when none of them can disallow
+    anything (no group, or only empty `Disallow:` lines)."""
     wanted = {a.lower() for a in agents} | ({"*"} if wildcard else set())
-    groups: list[tuple[list[str | None], list[str]]] = []
+    merged: dict[str, list[str]] = {}
     tokens: list[str | None] = []
     rules: list[str] = []
+
+    def close() -> None:
+        for token in tokens:
+            if token in wanted:
+                merged.setdefault(token, []).extend(rules)
+
     for raw in text.splitlines():
         match = _FIELD.match(raw.split("#", 1)[0].strip())
         if match is None:
@@ -94,35 +104,32 @@ def reduce_robots(text: str, agents: Iterable[str], wildcard: bool) -> str:
         field, value = match.group(1).lower(), match.group(2).strip()
         if field == "user-agent":
             if rules:
-                groups.append((tokens, rules))
+                close()
                 tokens, rules = [], []
             tokens.append(product_token(value))
         elif tokens:  # a rule before any user-agent line belongs to no group
-            # robotspy reads a path up to the first space; an empty value is a rule that allows.
+            # A path ends at the first space; an empty value is a rule that allows.
             rules.append(f"{field}: {value.split()[0] if value else ''}")
-    if tokens:
-        groups.append((tokens, rules))
+    close()
+    if not any(r.startswith("disallow: ") and len(r) > 10 for group in merged.values() for r in group):
+        return ""
+    # One group per token, in a fixed order (equal files reduce to equal texts, stored once). Tokens
+    # without rules come last, together: they obey an empty group, not the `*` one.
     lines: list[str] = []
-    can_disallow = False
-    for group_tokens, group_rules in groups:
-        kept = [t for t in dict.fromkeys(group_tokens) if t in wanted]
-        if not kept:
-            continue
-        lines += [f"user-agent: {t}" for t in kept]
-        # An empty group (only ever the last one) still matters: its agents obey no `*` rules.
-        lines += group_rules
-        can_disallow = can_disallow or any(r.startswith("disallow: ") and len(r) > 10 for r in group_rules)
-    return "\n".join(lines) + "\n" if can_disallow else ""
+    for token, group in sorted(merged.items(), key=lambda kv: (not kv[1], kv[0])):
+        lines.append(f"user-agent: {token}")
+        lines += group
+    return "\n".join(lines) + "\n"
 
 
-def _robots_parser() -> Any:
+def robots_parser() -> Any:
     try:
-        from robots import RobotsParser
+        from protego import Protego
     except ImportError:
         raise ConfigError(
-            "robots_optout needs the `robotspy` package (an RFC 9309 robots.txt parser): pip install robotspy"
+            "robots_optout needs the `protego` package (a robots.txt parser): pip install protego"
         ) from None
-    return RobotsParser
+    return Protego
 
 
 @dataclass
@@ -138,20 +145,17 @@ class RobotsRules:
     """One reduced robots.txt, parsed; answers for the configured agents."""
 
     def __init__(self, reduced: str, agents: Sequence[str]) -> None:
-        self.parser = _robots_parser().from_string(reduced)
-        groups = self.parser.agents_rules
-        self.own = [a for a in agents if a.lower() in groups]  # agents with a group of their own
-        self.others = next((a for a in agents if a.lower() not in groups), None)
-        self.has_wildcard = "*" in groups
+        self.parser = robots_parser().parse(reduced)
+        tokens = {
+            line[len("user-agent: ") :] for line in reduced.splitlines() if line.startswith("user-agent: ")
+        }
+        self.own = [a for a in agents if a.lower() in tokens]  # agents with a group of their own
+        self.has_wildcard = "*" in tokens and len(self.own) < len(agents)
 
     def verdict(self, url: str, respect_wildcard: bool) -> Verdict:
-        if urlsplit(url).path == "/robots.txt":
-            return Verdict([], False)
-        denied = [a for a in self.own if not self.parser.can_fetch(a, url)]
-        wildcard = False
-        if respect_wildcard and self.has_wildcard and self.others is not None:
-            # Every agent without a group of its own obeys the `*` group: one query answers for all.
-            wildcard = not self.parser.can_fetch(self.others, url)
+        denied = [a for a in self.own if not self.parser.can_fetch(url, a)]
+        # Every agent without a group of its own obeys the `*` group: one query answers for all.
+        wildcard = respect_wildcard and self.has_wildcard and not self.parser.can_fetch(url, "*")
         return Verdict(denied, wildcard)
 
 
