@@ -1,6 +1,8 @@
 """RFC 9309 (Robots Exclusion Protocol) examples as test data: robots.txt texts, a crawler's product
 token, a URL path and the decision the RFC implies. Written from the RFC's rules and examples
-(section numbers given); used to compare robots.txt parsers and to test `robots_optout`.
+(section numbers given); used to compare robots.txt parsers and to test `robots_optout`. Also a
+literal reading of the RFC's matching rules (`longest_match`, `rfc_allowed`) to check a parser on
+generated files.
 
 Status handling (4xx = unavailable = allow all, 5xx = unreachable = disallow all) is not a parser
 matter: `filters.robots_index` applies it before any parser runs, and the stage tests cover it.
@@ -8,6 +10,8 @@ matter: `filters.robots_index` applies it before any parser runs, and the stage 
 
 from __future__ import annotations
 
+import random
+import re
 from dataclasses import dataclass
 
 
@@ -211,3 +215,59 @@ def _cases() -> list[RfcCase]:
 
 
 RFC_CASES: list[RfcCase] = _cases()
+
+
+# -- a literal reading of the RFC, to check parsers against on generated files ---------------------
+def longest_match(rules: list[tuple[bool, str]], path: str) -> bool:
+    """RFC 9309 2.2.2 by the letter: the matching rule with the most octets wins, allow on a tie.
+    Octets of the percent-encoded pattern (the form rules and paths are compared in): `?` is `%3F`."""
+    best: tuple[int, bool] | None = None
+    for allow, pattern in rules:
+        body, anchored = (pattern[:-1], True) if pattern.endswith("$") else (pattern, False)
+        regex = "".join(".*" if c == "*" else re.escape(c) for c in body) + (r"\Z" if anchored else "")
+        octets = len(pattern) + 2 * pattern.count("?")
+        if re.match(regex, path) and (best is None or (octets, allow) > best):
+            best = (octets, allow)
+    return True if best is None else best[1]
+
+
+def rfc_allowed(text: str, agent: str, path: str) -> bool:
+    """RFC 9309 read literally: groups, merged per token, else `*`, then the longest match."""
+    groups: list[tuple[set[str], list[tuple[bool, str]]]] = []
+    open_group = False  # the last group still takes user-agent lines (no rule seen yet)
+    for line in text.splitlines():
+        key, colon, value = line.split("#")[0].partition(":")
+        key, value = key.strip().lower(), value.strip()
+        if not colon:
+            continue
+        if key == "user-agent":
+            if not open_group:
+                groups.append((set(), []))
+                open_group = True
+            groups[-1][0].add(
+                "*" if value.startswith("*") else re.match(r"[A-Za-z_-]*", value).group(0).lower()
+            )
+        elif key in ("allow", "disallow") and groups:
+            open_group = False
+            if value:
+                groups[-1][1].append((key == "allow", value))
+    own = [rule for tokens, rules in groups if agent.lower() in tokens for rule in rules]
+    if not any(agent.lower() in tokens for tokens, _ in groups):
+        own = [rule for tokens, rules in groups if "*" in tokens for rule in rules]
+    return longest_match(own, path)
+
+
+def random_rule_sets(n: int, seed: int = 0) -> list[tuple[list[tuple[bool, str]], str]]:
+    """n (rules, path) pairs over a small alphabet with `*`, `$`, `?` and `=`, for parser comparisons."""
+    rng = random.Random(seed)
+
+    def pattern() -> str:
+        body = "/" + "".join(rng.choice("/ab.*?=-") for _ in range(rng.randint(0, 7)))
+        return body + ("$" if rng.random() < 0.3 else "")
+
+    out = []
+    for _ in range(n):
+        rules = [(rng.random() < 0.5, pattern()) for _ in range(rng.randint(1, 5))]
+        path = re.sub("/+", "/", "/" + "".join(rng.choice("/ab.?=-") for _ in range(rng.randint(0, 9))))
+        out.append((rules, path))
+    return out

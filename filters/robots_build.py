@@ -26,6 +26,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -87,15 +88,18 @@ class BuildSettings:
 
 @dataclass
 class Partial:
-    """The response records of one robots.txt WARC, reduced (arrays aligned by record)."""
+    """The response records of one robots.txt WARC, reduced: typed arrays aligned by record (8 bytes
+    an integer, not a Python object's ~36), so a crawl's worth stays small on the driver."""
 
-    host: list[int] = field(default_factory=list)
-    robots: list[bool] = field(default_factory=list)  # the URL is a /robots.txt (else: a redirect target)
-    url: list[int] = field(default_factory=list)
-    target: list[int] = field(default_factory=list)  # url_hash of a redirect's Location, else 0
-    date: list[int] = field(default_factory=list)
-    kind: list[int] = field(default_factory=list)
-    blob: list[int] = field(default_factory=list)  # index into blob_keys, -1 for none
+    host: array = field(default_factory=lambda: array("Q"))
+    robots: array = field(
+        default_factory=lambda: array("B")
+    )  # 1: the URL is a /robots.txt (else: a redirect target)
+    url: array = field(default_factory=lambda: array("Q"))
+    target: array = field(default_factory=lambda: array("Q"))  # url_hash of a redirect's Location, else 0
+    date: array = field(default_factory=lambda: array("q"))
+    kind: array = field(default_factory=lambda: array("B"))
+    blob: array = field(default_factory=lambda: array("q"))  # index into blob_keys, -1 for none
     blob_keys: list[bytes] = field(default_factory=list)
     blob_texts: list[bytes] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
@@ -189,7 +193,7 @@ def merge(partials: Sequence[Partial]) -> Merged:
         local = np.array([ids[k] for k in part.blob_keys] + [NO_BLOB], dtype=np.uint32)
         blobs.append(local[np.asarray(part.blob, dtype=np.int64)])  # -1 picks NO_BLOB
     host = _cat(partials, "host", np.uint64)
-    robots = _cat(partials, "robots", bool)
+    robots = _cat(partials, "robots", np.uint8).astype(bool)
     url = _cat(partials, "url", np.uint64)
     date = _cat(partials, "date", np.int64)
     kind = _cat(partials, "kind", np.uint8)
@@ -262,10 +266,13 @@ def _follow_redirects(
 def write_index(directory: Path, merged: Merged, meta: dict[str, Any]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ARRAYS:
-        np.save(directory / f"{name}.npy", merged.arrays[name], allow_pickle=False)
+        with open(directory / f"{name}.npy", "wb") as out:
+            np.save(out, merged.arrays[name], allow_pickle=False)
+            os.fsync(out.fileno())  # on disk before the folder is renamed into the cache
     with open(directory / DATA_FILE, "wb") as out:
         for text in merged.texts:
             out.write(text)
+        os.fsync(out.fileno())
     (directory / META_FILE).write_text(json.dumps({**meta, "stats": merged.stats}, indent=1, sort_keys=True))
 
 

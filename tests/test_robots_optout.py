@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devdata.robots import CAPTURES, PAGES, write_pages_warc, write_robots_warcs
-from devdata.robots_rfc import RFC_CASES
+from devdata.robots import CAPTURES, NOAI, PAGES, write_pages_warc, write_robots_warcs
+from devdata.robots_rfc import RFC_CASES, longest_match, rfc_allowed
 from devdata.warcs import Page, write_warc
 from filters.noai import header_signals, meta_signals
 from filters.robots_build import BuildSettings, build_index, source_files
@@ -104,32 +104,6 @@ _LINE = st.one_of(
 _PATH = st.text(alphabet="/ab.?=-", min_size=0, max_size=9).map(lambda p: "/" + p.lstrip("/"))
 
 
-def _rfc_allowed(text: str, agent: str, path: str) -> bool:
-    """RFC 9309 read literally: groups, merged per token, else `*`, then the longest match."""
-    groups: list[tuple[set[str], list[tuple[bool, str]]]] = []
-    open_group = False  # the last group still takes user-agent lines (no rule seen yet)
-    for line in text.splitlines():
-        key, colon, value = line.split("#")[0].partition(":")
-        key, value = key.strip().lower(), value.strip()
-        if not colon:
-            continue
-        if key == "user-agent":
-            if not open_group:
-                groups.append((set(), []))
-                open_group = True
-            groups[-1][0].add(
-                "*" if value.startswith("*") else re.match(r"[A-Za-z_-]*", value).group(0).lower()
-            )
-        elif key in ("allow", "disallow") and groups:
-            open_group = False
-            if value:
-                groups[-1][1].append((key == "allow", value))
-    own = [rule for tokens, rules in groups if agent.lower() in tokens for rule in rules]
-    if not any(agent.lower() in tokens for tokens, _ in groups):
-        own = [rule for tokens, rules in groups if "*" in tokens for rule in rules]
-    return _reference(own, path)
-
-
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_LINE, max_size=14), st.lists(_PATH, min_size=1, max_size=4))
 def test_random_files_decide_as_the_rfc_says(lines, paths):
@@ -141,20 +115,7 @@ def test_random_files_decide_as_the_rfc_says(lines, paths):
         verdict = rules.verdict("https://example.com" + path, respect_wildcard=True)
         for agent in agents:
             ours = agent not in verdict.agents and not (verdict.wildcard and agent not in rules.own)
-            assert ours == _rfc_allowed(text, agent, path), (text, agent, path)
-
-
-def _reference(rules: list[tuple[bool, str]], path: str) -> bool:
-    """RFC 9309 2.2.2 by the letter: the matching rule with the most octets wins, allow on a tie.
-    Octets of the percent-encoded pattern (the form rules and paths are compared in): `?` is `%3F`."""
-    best: tuple[int, bool] | None = None
-    for allow, pattern in rules:
-        body, anchored = (pattern[:-1], True) if pattern.endswith("$") else (pattern, False)
-        regex = "".join(".*" if c == "*" else re.escape(c) for c in body) + (r"\Z" if anchored else "")
-        octets = len(pattern) + 2 * pattern.count("?")
-        if re.match(regex, path) and (best is None or (octets, allow) > best):
-            best = (octets, allow)
-    return True if best is None else best[1]
+            assert ours == rfc_allowed(text, agent, path), (text, agent, path)
 
 
 @settings(max_examples=400, deadline=None)
@@ -165,7 +126,7 @@ def test_longest_match_agrees_with_a_literal_reading_of_the_rfc(rules, path):
     ]
     robots = "User-agent: GPTBot\n" + "".join(f"{'Allow' if a else 'Disallow'}: {p}\n" for a, p in pairs)
     path = re.sub("/+", "/", path)  # `//` would start an authority
-    assert allowed(robots, "GPTBot", path) is _reference(pairs, path)
+    assert allowed(robots, "GPTBot", path) is longest_match(pairs, path)
 
 
 # -- the index and every decision on the test crawl ------------------------------------------------
@@ -204,6 +165,16 @@ def test_options_unreachable_and_signals(data):
     assert rejected["https://l.example/h2"]["reason"] == "robots:noimageai"
     assert rejected["https://l.example/m5"]["reason"] == "robots:noimageai"
     assert rejected["https://l.example/h1"]["reason"] == "robots:noai"
+
+
+def test_page_signals_only(data, tmp_path):
+    stage = RobotsOptout(RobotsOptoutConfig(robots=[], cache_dir=str(tmp_path / "cache")))
+    assert stage.prepare(str(tmp_path / "work"))["captures"] == 0
+    rejected = run_pages(stage, data)
+    # the noai pages, and a.example/news/2, whose robots.txt no longer decides first
+    noai = {p.url for p in PAGES if p.expected == "robots:noai" or p.headers == NOAI}
+    assert {url: row["reason"] for url, row in rejected.items()} == dict.fromkeys(noai, "robots:noai")
+    assert stage.counters["no_robots"] == len(PAGES)
 
 
 def test_index_is_cached_and_independent_of_file_order(data, tmp_path):
