@@ -17,7 +17,6 @@ Writes bench/results/robots.md.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import shutil
 import sys
 import tempfile
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as
 import numpy as np
 import pyarrow as pa
 
-from bench.common import write_result
+from bench.common import in_process, peak_rss, smaps_rollup, write_result
 from devdata.robots import bulk_robots
 from devdata.robots_rfc import RFC_CASES, longest_match, random_rule_sets
 from devdata.warcs import Page, write_warc
@@ -44,23 +43,6 @@ from pipeline.core.schema import RECORD_SCHEMA
 NAME = "robots"
 MB = 1024 * 1024
 SETTINGS = BuildSettings(tuple(DEFAULT_AGENTS), wildcard=False)
-
-
-def peak_rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-def memory() -> dict[str, int]:
-    """The process's memory totals in bytes: Rss, and Anonymous (heap: memory no other process shares;
-    the index's file pages are not in it, whether or not another process maps them)."""
-    out = {}
-    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
-        key, value = line.split(":", 1)
-        out[key] = int(value.split()[0]) * 1024
-    return out
 
 
 # -- 1. parsers ----------------------------------------------------------------------------------
@@ -250,7 +232,7 @@ def lookup_child(n: int, workdir: str, queue: Any) -> None:
     batches = [
         pa.RecordBatch.from_pylist(rows[s : s + 256], schema=RECORD_SCHEMA) for s in range(0, len(rows), 256)
     ]
-    before = memory()
+    before = smaps_rollup()
     stage = RobotsOptout(RobotsOptoutConfig(robots=[]))
     stage.workdir = str(Path(workdir) / "index")
     started = time.perf_counter()
@@ -265,7 +247,7 @@ def lookup_child(n: int, workdir: str, queue: Any) -> None:
     started = time.perf_counter()
     dropped = sum(stage.process(b).rejected.num_rows for b in batches)
     stage_rate = len(rows) / (time.perf_counter() - started)
-    after = memory()
+    after = smaps_rollup()
     queue.put(
         {
             "open_s": opened,
@@ -280,16 +262,6 @@ def lookup_child(n: int, workdir: str, queue: Any) -> None:
             "rss_delta": after["Rss"] - before["Rss"],
         }
     )
-
-
-def in_process(target: Any, *args: Any) -> Any:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
 
 
 def measure_scale(n: int, shares: dict[int, float], texts: list[bytes]) -> dict[str, Any]:
