@@ -24,6 +24,7 @@ captures with probability <= n / 2**64 per lookup (5e-13 for n = 10 M hosts).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -72,16 +73,23 @@ def url_hash(url: str) -> int:
     return hash_key(f"{key}{parts.path or '/'}{query}".encode("utf-8", "surrogatepass"))
 
 
+_WARC_SECONDS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z?$")
+
+
 def parse_date(text: str | None) -> int | None:
-    """Seconds since 1970 of a WARC-Date (`2024-05-18T01:02:03Z`, fractions allowed), or None."""
+    """Seconds since 1970 of a WARC-Date (UTC, `2024-05-18T01:02:03Z`, a fraction ignored), or None."""
     if not text:
         return None
+    text = text.strip()
     try:
-        stamp = datetime.fromisoformat(text.strip())
+        if _WARC_SECONDS.match(text):  # the WARC form; fromisoformat reads no `Z` before Python 3.11
+            stamp = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+        else:  # reduced precision (`2024-05-18T01:02Z`, `2024-05-18`) or an explicit offset
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
     if stamp.tzinfo is None:  # WARC dates are UTC
-        return int((stamp - datetime(1970, 1, 1)).total_seconds())
+        stamp = stamp.replace(tzinfo=timezone.utc)
     return int(stamp.timestamp())
 
 

@@ -19,7 +19,7 @@ from devdata.robots_rfc import RFC_CASES, longest_match, rfc_allowed
 from devdata.warcs import Page, write_warc
 from filters.noai import header_signals, meta_signals
 from filters.robots_build import BuildSettings, build_index, source_files
-from filters.robots_index import ARRAYS, RobotsIndex, host_key
+from filters.robots_index import ARRAYS, RobotsIndex, host_key, parse_date
 from filters.robots_optout import DEFAULT_AGENTS, RobotsOptout, RobotsOptoutConfig, publish
 from filters.robots_rules import RobotsRules, reduce_robots
 from pipeline.io.warc import WarcReader
@@ -192,6 +192,15 @@ def test_index_is_cached_and_independent_of_file_order(data, tmp_path):
     assert other != first  # other agents, another index
     os.utime(files[0], ns=(1, 1))  # a changed source file is rebuilt
     assert build_index(files, options, tmp_path / "a")[1]["built"] is True
+
+
+def test_warc_dates():
+    assert parse_date("2024-02-20T10:00:00Z") == 1708423200
+    assert parse_date("2024-02-20T10:00:00.123456789Z") == 1708423200
+    assert parse_date("2024-02-20T10:00Z") == 1708423200
+    assert parse_date("2024-02-20T11:00:00+01:00") == 1708423200
+    assert parse_date("2024-02-20") == 1708387200
+    assert parse_date("yesterday") is None and parse_date(None) is None
 
 
 def test_lookup_picks_the_capture_by_date():
