@@ -12,7 +12,7 @@ reduce to nothing at all, which is what keeps an index of 10 M hosts small.
 The reduced text is then parsed by `protego` (Scrapy's robots.txt parser: longest match on the
 percent-encoded pattern, allow wins ties, `*` and `$`, `/robots.txt` always allowed), chosen over
 `robotspy` (bench/results.md): on the RFC's examples (`devdata/robots_rfc.py`) both miss one
-or two, but on 20,000 random rule sets robotspy decided 54 against a literal reading of the RFC and
+or two, but on 20,000 random rule sets robotspy decided 62 against a literal reading of the RFC and
 protego 0 (robotspy reads `?` in a `$`-anchored wildcard as "any character", and its group merging
 can hand one agent's rules to another, in an order set by the hash seed). Group selection is ours:
 protego picks the longest user-agent that occurs in the crawler's name (so `User-agent: Applebot`

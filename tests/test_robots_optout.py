@@ -92,7 +92,7 @@ def test_reduction_keeps_only_what_can_disallow_the_agents():
     assert reduced == "user-agent: ccbot\ndisallow: /p/\n"
 
 
-# robots.txt files from a small grammar: reduction + robotspy against a literal reading of the RFC.
+# robots.txt files from a small grammar: reduction + protego against a literal reading of the RFC.
 _TOKENS = ["GPTBot", "gptbot", "CCBot", "ClaudeBot/2.1", "*", "Googlebot", "anthropic-ai", "other-bot"]
 _PATTERN = st.text(alphabet="/ab.*?=-", min_size=0, max_size=7).map(lambda p: "/" + p.lstrip("/"))
 _RULE = st.tuples(st.sampled_from(["Allow", "Disallow", "disallow", "ALLOW"]), _PATTERN, st.booleans())
