@@ -83,6 +83,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="extra benchmark files for decontamination",
     )
     run.add_argument(
+        "--robots",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="robots.txt WARCs of the crawl (files, folders, robotstxt.paths.gz) for robots_optout",
+    )
+    run.add_argument(
         "--limit",
         type=int,
         default=None,
@@ -179,6 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         paths_prefix=args.paths_prefix,
         benchmarks=args.benchmarks,
+        robots=args.robots,
         stage_options=_parse_set(args.set),
         progress=not args.no_progress,
     )
@@ -240,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return cmd_run(args)
         if args.command == "dedup":
-            args.limit, args.paths_prefix, args.benchmarks = None, None, []
+            args.limit, args.paths_prefix, args.benchmarks, args.robots = None, None, [], []
             return cmd_run(args)
         if args.command == "report":
             from pipeline.report.html import build_report

@@ -37,6 +37,7 @@ class RunOptions:
     overwrite: bool = False
     paths_prefix: str | None = None
     benchmarks: list[str] = field(default_factory=list)  # extra decontamination benchmark files
+    robots: list[str] = field(default_factory=list)  # robots.txt WARCs for the robots_optout stage
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: bool = True
     report: bool = True  # write DIR/report.html at the end
@@ -66,6 +67,17 @@ def build_recipe(options: RunOptions) -> Recipe:
         if missing:
             raise ValueError(f"--benchmarks: file not found: {missing[0]}")
         stage.config.benchmarks = [*stage.config.benchmarks, *options.benchmarks]
+    if options.robots:
+        try:
+            stage = recipe.stage("robots_optout")
+        except KeyError:
+            raise ValueError(
+                f"--robots needs a recipe with the robots_optout stage ({recipe.name} has none; "
+                "try --recipe fineweb_optout)"
+            ) from None
+        stage.config.robots = [*(stage.config.robots or []), *options.robots]
+    if any(stage.name == "robots_optout" for stage in recipe.stages):
+        recipe.stage("robots_optout").check_sources()  # before DIR is touched: sources given and found
     return recipe
 
 

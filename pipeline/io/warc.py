@@ -149,6 +149,12 @@ def _payload_type(record: Any) -> str:
     return content_type
 
 
+def _x_robots_tag(http_headers: Any) -> str | None:
+    """Every `X-Robots-Tag` header of the response, joined by newlines (robots_optout reads them)."""
+    values = [v.strip() for k, v in http_headers.headers if k.lower() == "x-robots-tag"]
+    return "\n".join(values) if values else None
+
+
 class WarcReader:
     """Streams one input file as RECORD_SCHEMA batches and fills `stats` as it goes."""
 
@@ -262,6 +268,7 @@ class WarcReader:
             "warc_record_id": warc_id,
             "source_file": self.source_name,
             "html": None,
+            "x_robots_tag": None,
         }
         if headers.get_header("WARC-Truncated"):
             self.stats.info["truncated_payload"] += 1
@@ -287,6 +294,7 @@ class WarcReader:
         if replaced:
             self.stats.info["charset_replaced"] += 1
         row["html"] = html
+        row["x_robots_tag"] = _x_robots_tag(record.http_headers)
         return row
 
     def _read_capped(self, record: Any) -> bytes | None:

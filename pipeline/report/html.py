@@ -366,7 +366,7 @@ def _counters(stage: dict[str, Any]) -> str:
 def _prepare(stage: dict[str, Any]) -> str:
     """Decontamination's benchmarks: items prepared and documents that matched each."""
     prepare = stage.get("prepare")
-    if not prepare:
+    if not prepare or "benchmarks" not in prepare:
         return ""
     counters = stage.get("counters", {})
     rows = [
@@ -377,6 +377,42 @@ def _prepare(stage: dict[str, Any]) -> str:
     facts = ", ".join(f"{_e(k)}: {v:,}" for k, v in prepare.items() if isinstance(v, int))
     table = _table(["benchmark", "items", "contaminated documents"], rows)
     return f"<h3>Benchmarks</h3>{table}<p class='meta'>{facts}</p>"
+
+
+def _optout(out: Location, stage: dict[str, Any]) -> str:
+    """robots_optout: pages lost to robots.txt and to noai signals, opt-outs per agent, top hosts."""
+    if stage["name"] != "robots_optout":
+        return ""
+    dropped, counters = stage["dropped"], stage.get("counters", {})
+    signal = sum(n for r, n in dropped.items() if r in ("robots:noai", "robots:noimageai"))
+    robots = sum(dropped.values()) - signal
+    cards = "".join(
+        f"<div class='card' {_attrs(optout=k, count=n)}><b>{_pct(n, stage['in'])}</b><span>{k}: {n:,}</span></div>"
+        for k, n in (
+            ("robots.txt", robots),
+            ("noai signal", signal),
+            ("no robots.txt", counters.get("no_robots", 0)),
+        )
+    )
+    agents = {k.split(":", 1)[1]: v for k, v in counters.items() if k.startswith("disallowed:")}
+    per_agent = plots.hbars("robots-agents", agents) if agents else "<p class='muted'>no page disallowed</p>"
+    hosts = S.column_counts(S.parts(out / "rejected" / stage["name"]), "url", S.hosts)
+    rows = [
+        f"<tr {_attrs(host=h, rejected=n)}><td>{_e(h)}</td><td>{_n(n)}</td></tr>"
+        for h, n in sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ROWS]
+    ]
+    table = _table(["host", "pages dropped"], rows) if rows else ""
+    index = stage.get("prepare", {})
+    facts = ", ".join(
+        f"{_e(k)}: {v:,}" for k, v in index.items() if isinstance(v, int) and not isinstance(v, bool)
+    )
+    return (
+        f"<h3>Opt-outs (share of the pages this stage saw)</h3><div class='cards'>{cards}</div>"
+        "<h3>Pages disallowed, per agent</h3><p class='meta'>A page counts for every configured agent its "
+        "host's robots.txt disallows; <code>*</code> = the wildcard group.</p>"
+        f"<div class='cols'>{per_agent}<div>{table}{_budget_note([hosts])}</div></div>"
+        f"<p class='meta'>robots.txt index: {facts}</p>"
+    )
 
 
 def _dedup(stage: dict[str, Any]) -> str:
@@ -471,7 +507,8 @@ def _stage(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     body = [summary]
     if stage["dropped"]:
         body.append(_reasons(stage))
-    body += [_signals(stage), _dedup(stage), _prepare(stage), _counters(stage), _samples(out, stage, names)]
+    body += [_signals(stage), _optout(out, stage), _dedup(stage), _prepare(stage), _counters(stage)]
+    body.append(_samples(out, stage, names))
     numbers = {
         "in": stage["in"],
         "out": stage["out"],
