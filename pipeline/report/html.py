@@ -433,6 +433,11 @@ def sample_html(row: dict[str, Any], kept: bool) -> str:
     )
 
 
+def _shown(shown: int, documents: int) -> str:
+    """A sample heading counts documents, not samples: "2 of 3 shown"."""
+    return f"{shown:,} of {documents:,} shown"
+
+
 def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     name = stage["name"]
     order = {r: i for i, r in enumerate(sorted(stage["dropped"], key=lambda r: -stage["dropped"][r]))}
@@ -445,11 +450,11 @@ def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
         f"<button type='button' data-open='0' data-target='{_e(target)}'>collapse all</button>"
     )
     parts = [f"<h3>Samples</h3><div id='samples-{_e(name)}' class='samples'>{buttons}"]
-    parts.append(f"<h4>rejected ({len(rejected)})</h4>")
+    parts.append(f"<h4>rejected: {_shown(len(rejected), sum(stage['dropped'].values()))}</h4>")
     parts.extend(sample_html(r, kept=False) for r in rejected)
     if not rejected:
         parts.append("<p class='muted'>none</p>")
-    parts.append(f"<h4>kept ({len(kept)})</h4>")
+    parts.append(f"<h4>kept: {_shown(len(kept), stage['out'])}</h4>")
     parts.extend(sample_html(r, kept=True) for r in kept)
     if not kept:
         parts.append("<p class='muted'>none</p>")
