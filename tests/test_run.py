@@ -107,7 +107,9 @@ def test_existing_output_is_refused_unless_resume_or_overwrite(tmp_path, mixed_w
         )
         == 2
     )
-    assert "holds a different run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds a different run" in err
+    assert "extract.timeout: 1.0 -> 2.0" in err  # the setting that differs, named
     assert (
         curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out), "--resume") == 0
     )
