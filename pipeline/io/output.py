@@ -91,7 +91,9 @@ def _changed_settings(old: Any, new: Any, limit: int = 12) -> str:
         differ.insert(0, ("recipe name", old.get("name"), new.get("name")))
     changes = [f"\n  {key}: {_shown(a)} -> {_shown(b)}" for key, a, b in differ]
     more = [f"\n  ... and {len(changes) - limit} more"] if len(changes) > limit else []
-    return "\nsettings that differ (DIR's run -> this one):" + "".join(changes[:limit] + more) if changes else ""
+    return (
+        "\nsettings that differ (DIR's run -> this one):" + "".join(changes[:limit] + more) if changes else ""
+    )
 
 
 def _shown(value: Any) -> str:

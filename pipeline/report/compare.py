@@ -18,6 +18,7 @@ from pipeline.io.storage import Location
 from pipeline.report import plots
 from pipeline.report.html import _attrs, _e, _n, _pct, _section, _table, funnel_steps, load_stats, page
 
+
 def _signed(value: int) -> str:
     return f"{value:+,}" if value else "0"
 
