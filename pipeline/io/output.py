@@ -143,14 +143,15 @@ class ShardWriter:
         path = self.out / "rejected" / stage / f"part-{self.shard_id}.parquet"
         self._writer(f"rejected/{stage}", path, batch.schema).write_batch(batch)
 
-    def commit(self, shard_stats: dict[str, Any]) -> None:
+    def commit(self, shard_stats: dict[str, Any], marker: bool = True) -> None:
         """Close and publish every part, then write the stats marker last (the resume checkpoint)."""
         self.write_documents(pa.RecordBatch.from_pylist([], schema=self.doc_schema))  # always one part
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
         self._stack.close()
-        write_json_atomic(shard_stats_path(self.out, self.segment, self.shard_id), shard_stats)
+        if marker:
+            write_json_atomic(shard_stats_path(self.out, self.segment, self.shard_id), shard_stats)
 
     def abort(self) -> None:
         writers, self._writers = list(self._writers.values()), {}

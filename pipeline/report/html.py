@@ -213,7 +213,7 @@ def _timings(stats: dict[str, Any]) -> str:
     rows = []
     for s in stages:
         seconds = total_seconds(s)
-        rate = f"{s['in'] / seconds:,.0f}" if seconds > 0 else "-"
+        rate = f"{s['in'] / s['seconds']:,.0f}" if s["seconds"] > 0 else "-"  # the per-document step
         extra = seconds - s["seconds"]
         rows.append(
             f"<tr {_attrs(stage=s['name'], seconds=round(seconds, 4))}><td>{_e(s['name'])}</td>"
@@ -223,7 +223,8 @@ def _timings(stats: dict[str, Any]) -> str:
     headers = ["stage", "per-document s", "analysis/prepare s", "total s", "share", "docs/s"]
     note = (
         "<p class='meta'>Seconds add up over worker processes (CPU time per stage, not wall time). A global "
-        "stage's total includes its analysis pass (and decontamination its n-gram preparation).</p>"
+        "stage's total includes its analysis pass (and decontamination its n-gram preparation); docs/s "
+        "is over the per-document step alone, as in the terminal summary.</p>"
     )
     chart = plots.hbars("timings", {s["name"]: total_seconds(s) for s in stages}, plots.OTHER, "{:.2f} s")
     return _section(
@@ -467,7 +468,7 @@ def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
 def _stage(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     dropped = sum(stage["dropped"].values())
     seconds = total_seconds(stage)
-    rate = f"{stage['in'] / seconds:,.0f} docs/s" if seconds > 0 else "-"
+    rate = f"{stage['in'] / stage['seconds']:,.0f} docs/s" if stage["seconds"] > 0 else "-"
     badge = "<span class='badge'>global</span>" if "analysis" in stage else ""
     summary = (
         f"<p>in {_n(stage['in'])} → out {_n(stage['out'])}; dropped {_n(dropped)} "
