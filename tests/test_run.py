@@ -300,42 +300,16 @@ def test_module_entry_point_help():
 
 
 def test_real_warcs_end_to_end_with_known_first_sentence(tmp_path, shared_data, capsys):
-    out = tmp_path / "out"
+    out, wet = tmp_path / "out", tmp_path / "wet"
+    real = ["--recipe", "extract_only", "--input", str(shared_data / "warc")]
     # the folder holds the WARC, WET and WAT files of two crawl files: refused until a kind is chosen
-    assert curate("--recipe", "extract_only", "--input", str(shared_data / "warc"), "--output", str(out)) == 2
+    assert curate(*real, "--output", str(out)) == 2
     assert "a WAT file: CommonCrawl's metadata" in capsys.readouterr().err
     assert not out.exists()
-    wet = tmp_path / "wet"
-    assert (
-        curate(
-            "--recipe",
-            "extract_only",
-            "--input",
-            str(shared_data / "warc"),
-            "--output",
-            str(wet),
-            "--input-type",
-            "wet",
-        )
-        == 0
-    )
+    assert curate(*real, "--output", str(wet), "--input-type", "wet") == 0
     assert "--input-type wet: left out 5 WARC, 2 WAT file(s)" in capsys.readouterr().err
     assert check_layout_and_accounting(wet)["input_files"] == 2
-    assert (
-        curate(
-            "--recipe",
-            "extract_only",
-            "--input",
-            str(shared_data / "warc"),
-            "--output",
-            str(out),
-            "--workers",
-            "2",
-            "--input-type",
-            "warc",
-        )
-        == 0
-    )
+    assert curate(*real, "--output", str(out), "--workers", "2", "--input-type", "warc") == 0
     stats = check_layout_and_accounting(out)
     assert stats["records"]["read"] >= 55
     documents = {d["url"]: d for d in read_dir(out / "documents")}
