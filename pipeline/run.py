@@ -204,7 +204,9 @@ def _finished_run(out: Location, recipe: Recipe, inputs: list[InputFile]) -> Run
     stats = read_json(stats_path)
     if not stats.get("work_removed"):
         return None
-    done = finished_shards(out, "s0") | {f.shard_id for f in inputs if f.path in stats["unreadable_inputs"]}
+    done = finished_shards(out, "s0") | {
+        f.shard_id for f in inputs if f.path in stats.get("unreadable_inputs", [])
+    }
     pending = [f.path for f in inputs if f.shard_id not in done]
     if pending:
         more = f" (and {len(pending) - 1} more)" if len(pending) > 1 else ""
