@@ -36,7 +36,7 @@ _DUMP = re.compile(r"CC-MAIN-\d{4}-\d{2}")
 class DedupConfig:
     keep: str = "smallest_id"  # which document of a cluster survives: smallest_id | oldest
     per_dump: bool = False  # only documents of the same CommonCrawl dump (CC-MAIN-YYYY-WW) can be duplicates
-    batch_size: int = 2048
+    batch_size: int = 2048  # documents per batch when the analysis reads the parts
     spill_partitions: int = 16  # more partitions: less memory per partition during the local analysis
 
     def __post_init__(self) -> None:
@@ -50,12 +50,12 @@ class DedupConfig:
 class MinhashDedupConfig(DedupConfig):
     # FineWeb: word 5-grams, 112 permutations = 14 bands x 8 rows, seed 1, 64-bit sha1 hashing.
     # Default hashing is the datasketch-compatible one (`sha1_32`); `sha1_64` is FineWeb's precision.
-    ngram: int = 5
-    num_perm: int = 112
-    bands: int = 14
-    rows: int = 8
-    seed: int = 1
-    hash: str = "sha1_32"
+    ngram: int = 5  # word n-gram size of the shingles
+    num_perm: int = 112  # MinHash permutations per document
+    bands: int = 14  # LSH bands: documents sharing all rows of one band are linked
+    rows: int = 8  # rows (hashes) per band
+    seed: int = 1  # seed of the permutations
+    hash: str = "sha1_32"  # shingle hash: sha1_32 (datasketch) | sha1_64 (FineWeb) | xxh64 | fast64
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -143,6 +143,7 @@ class ExactDedup(DuplicateRemover):
 
     name = "exact_dedup"
     Config = DedupConfig
+    reasons = ("exact_dedup:duplicate",)
 
     def text_keys(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         digests = [xxhash.xxh3_128_intdigest(normalize(t).encode()) for t in texts]
@@ -159,6 +160,7 @@ class MinhashDedup(DuplicateRemover):
     name = "minhash_dedup"
     Config = MinhashDedupConfig
     reason = "near_duplicate"
+    reasons = ("minhash_dedup:near_duplicate",)
 
     def setup_hasher(self) -> minhash.MinHasher:
         hasher = getattr(self, "_hasher", None)

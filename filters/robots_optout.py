@@ -88,6 +88,7 @@ class RobotsOptoutConfig:
     # None: not given (an error at the start of a run); []: page-level signals only.
     robots: list[str] | None = None
     paths_prefix: str | None = None  # joined to the entries of a robotstxt.paths listing
+    # AI-training user agents whose robots.txt groups are honoured (product tokens, any case)
     agents: list[str] = field(default_factory=lambda: list(DEFAULT_AGENTS))
     respect_wildcard: bool = False  # also drop what `User-agent: *` disallows (for agents without a group)
     on_unreachable: str = "disallow"  # a 5xx robots.txt: `disallow` (RFC 9309) or `allow`
@@ -120,6 +121,9 @@ class RobotsOptout(Stage):
     name = "robots_optout"
     Config = RobotsOptoutConfig
     needs = "html"
+    # the first configured agent whose group disallows the page; `*` only with respect_wildcard;
+    # a 5xx robots.txt; a page-level signal listed in drop_signals
+    reasons = ("robots:{agents}", "robots:*", "robots:unreachable", "robots:{drop_signals}")
     _unpicklable = ("_index", "_rules")
 
     def __init__(self, config: Any = None) -> None:

@@ -213,7 +213,7 @@ def _timings(stats: dict[str, Any]) -> str:
     rows = []
     for s in stages:
         seconds = total_seconds(s)
-        rate = f"{s['in'] / seconds:,.0f}" if seconds > 0 else "-"
+        rate = f"{s['in'] / s['seconds']:,.0f}" if s["seconds"] > 0 else "-"  # the per-document step
         extra = seconds - s["seconds"]
         rows.append(
             f"<tr {_attrs(stage=s['name'], seconds=round(seconds, 4))}><td>{_e(s['name'])}</td>"
@@ -223,7 +223,8 @@ def _timings(stats: dict[str, Any]) -> str:
     headers = ["stage", "per-document s", "analysis/prepare s", "total s", "share", "docs/s"]
     note = (
         "<p class='meta'>Seconds add up over worker processes (CPU time per stage, not wall time). A global "
-        "stage's total includes its analysis pass (and decontamination its n-gram preparation).</p>"
+        "stage's total includes its analysis pass (and decontamination its n-gram preparation); docs/s "
+        "is over the per-document step alone, as in the terminal summary.</p>"
     )
     chart = plots.hbars("timings", {s["name"]: total_seconds(s) for s in stages}, plots.OTHER, "{:.2f} s")
     return _section(
@@ -469,6 +470,11 @@ def sample_html(row: dict[str, Any], kept: bool) -> str:
     )
 
 
+def _shown(shown: int, documents: int) -> str:
+    """A sample heading counts documents, not samples: "2 of 3 shown"."""
+    return f"{shown:,} of {documents:,} shown"
+
+
 def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     name = stage["name"]
     order = {r: i for i, r in enumerate(sorted(stage["dropped"], key=lambda r: -stage["dropped"][r]))}
@@ -481,11 +487,11 @@ def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
         f"<button type='button' data-open='0' data-target='{_e(target)}'>collapse all</button>"
     )
     parts = [f"<h3>Samples</h3><div id='samples-{_e(name)}' class='samples'>{buttons}"]
-    parts.append(f"<h4>rejected ({len(rejected)})</h4>")
+    parts.append(f"<h4>rejected: {_shown(len(rejected), sum(stage['dropped'].values()))}</h4>")
     parts.extend(sample_html(r, kept=False) for r in rejected)
     if not rejected:
         parts.append("<p class='muted'>none</p>")
-    parts.append(f"<h4>kept ({len(kept)})</h4>")
+    parts.append(f"<h4>kept: {_shown(len(kept), stage['out'])}</h4>")
     parts.extend(sample_html(r, kept=True) for r in kept)
     if not kept:
         parts.append("<p class='muted'>none</p>")
@@ -498,7 +504,7 @@ def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
 def _stage(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     dropped = sum(stage["dropped"].values())
     seconds = total_seconds(stage)
-    rate = f"{stage['in'] / seconds:,.0f} docs/s" if seconds > 0 else "-"
+    rate = f"{stage['in'] / stage['seconds']:,.0f} docs/s" if stage["seconds"] > 0 else "-"
     badge = "<span class='badge'>global</span>" if "analysis" in stage else ""
     summary = (
         f"<p>in {_n(stage['in'])} → out {_n(stage['out'])}; dropped {_n(dropped)} "
