@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as
 import numpy as np
 import pyarrow as pa
 
-from bench.common import SHARED_DATA, write_result
+from bench.common import SHARED_DATA, in_process, peak_rss, smaps_rollup, write_result
 from filters.blocklist import Blocklist, domain_key
 from filters.language import LanguageFilter
 from filters.url import URLFilter, URLFilterConfig
@@ -44,15 +44,6 @@ MB = 1024 * 1024
 
 
 # -- memory accounting ---------------------------------------------------------------------------
-def smaps_rollup() -> dict[str, int]:
-    """The process's memory totals in bytes (Rss, Pss, Private_*, Shared_*)."""
-    out: dict[str, int] = {}
-    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
-        key, value = line.split(":", 1)
-        out[key] = int(value.split()[0]) * 1024
-    return out
-
-
 def uss(totals: dict[str, int]) -> int:
     return totals["Private_Clean"] + totals["Private_Dirty"]
 
@@ -77,14 +68,6 @@ def mapping_stats(path: Path) -> dict[str, int]:
             key, value = line.split(":", 1)
             out[key] = out.get(key, 0) + int(value.split()[0]) * 1024
     return out
-
-
-def peak_rss() -> int:
-    """This process's peak RSS in bytes (VmHWM: unlike ru_maxrss it does not carry the parent's peak over exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def evict(path: Path) -> None:
@@ -164,16 +147,6 @@ def set_worker(tarball: str, queue: Any) -> None:
     seconds = time.perf_counter() - start
     after = smaps_rollup()
     queue.put({"seconds": seconds, "n": len(domains), "uss_delta": uss(after) - uss(before)})
-
-
-def in_process(target: Any, *args: Any) -> Any:
-    ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=target, args=(*args, queue))
-    proc.start()
-    result = queue.get()
-    proc.join()
-    return result
 
 
 # -- inputs --------------------------------------------------------------------------------------

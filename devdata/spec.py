@@ -49,7 +49,10 @@ KIND_DESCRIPTIONS: dict[str, str] = {
     KIND_EXACT_DUPLICATE: "pair (same group): identical article text on two sites; exact dedup keeps one",
     KIND_PII: "article with planted email, phone number and IP addresses (see `planted`); PII stage redacts",
     KIND_BLOCKED_DOMAIN: "article on blocked-demo-domain.com; dropped by the URL domain blocklist",
-    KIND_BANNED_URL_WORDS: "article whose URL has the words casino and poker; dropped by URL word rules",
+    KIND_BANNED_URL_WORDS: (
+        "article whose URL has the words casino and poker; kept: FineWeb's URL word lists (adult terms) "
+        "hold neither word, so gambling words alone do not drop a page"
+    ),
     KIND_LOREM_IPSUM: "English page with a lorem ipsum paragraph; dropped by the C4 rules",
     KIND_JAVASCRIPT: "article with a 'enable JavaScript' line and curly braces; C4 drops the line / the page",
     KIND_SHORT_LINES: "list of short lines; fails FineWeb's short-line ratio",

@@ -17,8 +17,10 @@ class Page:
     body: bytes
     status: str = "200 OK"
     content_type: str | None = "text/html; charset=utf-8"
-    record_type: str = "response"  # or "conversion" for WET text
+    record_type: str = "response"  # or "conversion" for WET text, "metadata" (WAT: application/json)
+    warc_content_type: str = "text/plain"  # the WARC Content-Type of a record other than a response
     extra_headers: tuple[tuple[str, str], ...] = ()  # more HTTP headers, e.g. Content-Encoding
+    date: str = "2024-05-18T01:02:03Z"  # WARC-Date (the fetch time)
 
 
 def write_warc(path: Path, pages: list[Page], gzip: bool = True) -> Path:
@@ -26,7 +28,7 @@ def write_warc(path: Path, pages: list[Page], gzip: bool = True) -> Path:
     writer = WARCWriter(buffer, gzip=gzip)
     for i, page in enumerate(pages):
         record_id = f"<urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, page.url + str(i))}>"
-        warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": "2024-05-18T01:02:03Z"}
+        warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": page.date}
         if page.record_type == "response":
             headers = [("Content-Type", page.content_type)] if page.content_type else []
             headers += list(page.extra_headers)
@@ -43,7 +45,7 @@ def write_warc(path: Path, pages: list[Page], gzip: bool = True) -> Path:
                 page.url,
                 page.record_type,
                 payload=io.BytesIO(page.body),
-                warc_content_type="text/plain",
+                warc_content_type=page.warc_content_type,
                 warc_headers_dict=warc_headers,
             )
         writer.write_record(record)

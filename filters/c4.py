@@ -41,15 +41,17 @@ POLICY_SUBSTRINGS = (
 
 @dataclass
 class C4QualityConfig:
-    remove_citations: bool = True
-    filter_no_terminal_punct: bool = False  # C4 itself keeps only such lines; FineWeb turned it off
-    min_num_sentences: int = 5  # -1 turns it off
-    min_words_per_line: int = 3  # -1 turns it off
-    max_word_length: int = 1000  # -1 turns it off
-    filter_lorem_ipsum: bool = True
-    filter_javascript: bool = True
-    filter_curly_bracket: bool = True
-    filter_policy: bool = True
+    remove_citations: bool = True  # remove Wikipedia-style citation marks such as [1] or [citation needed]
+    # remove lines that do not end in terminal punctuation (C4 keeps only such lines; FineWeb turned it off)
+    filter_no_terminal_punct: bool = False
+    min_num_sentences: int = 5  # drop pages with fewer sentences left; -1 turns it off
+    min_words_per_line: int = 3  # remove lines with fewer words; -1 turns it off
+    max_word_length: int = 1000  # remove lines holding a longer word; -1 turns it off
+    filter_lorem_ipsum: bool = True  # drop pages containing "lorem ipsum"
+    filter_javascript: bool = True  # remove lines that mention "javascript"
+    filter_curly_bracket: bool = True  # drop pages containing "{" (code, templates)
+    filter_policy: bool = True  # remove cookie / privacy-policy / terms-of-use lines
+    # the phrases that mark a policy line (lower case)
     policy_substrings: list[str] = field(default_factory=lambda: list(POLICY_SUBSTRINGS))
 
     def __post_init__(self) -> None:
@@ -66,6 +68,7 @@ class C4Quality(DocumentFilter):
 
     name = "c4_quality"
     Config = C4QualityConfig
+    reasons = ("c4_quality:lorem_ipsum", "c4_quality:curly_bracket", "c4_quality:too_few_sentences")
     # Observed for pages that reach the sentence rule (not those dropped for lorem ipsum or "{").
     signals = (
         Signal(

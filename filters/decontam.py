@@ -47,7 +47,7 @@ NGRAMS_FILE, OWNERS_FILE, NAMES_FILE = "ngrams.npy", "owners.npy", "benchmarks.j
 @dataclass
 class DecontaminationConfig:
     benchmarks: list[str] = field(default_factory=lambda: [HUMANEVAL])  # `humaneval` or file paths
-    ngram: int = 13
+    ngram: int = 13  # word n-gram size of the overlap test (13, as the GPT-3 report)
     use: str = "both"  # for humaneval: prompt | answer | both
     text_fields: list[str] = field(default_factory=lambda: ["text"])  # fields read from JSONL/Parquet files
 
@@ -108,6 +108,7 @@ def _save_array(location: Location, array: np.ndarray) -> None:
 class Decontamination(Stage):
     name = "decontamination"
     Config = DecontaminationConfig
+    reasons = ("decontamination:{benchmark}",)  # the benchmark the document shares an n-gram with
     _unpicklable = ("_ngrams", "_owners")
 
     def __init__(self, config: Any = None) -> None:

@@ -44,7 +44,7 @@ class DedupConfig:
     # Only documents of the same CommonCrawl dump (CC-MAIN-YYYY-WW in `source_file`) can be duplicates,
     # as FineWeb deduplicated each dump on its own; inputs without a dump id form one group.
     per_dump: bool = True
-    batch_size: int = 2048
+    batch_size: int = 2048  # documents per batch when the analysis reads the parts
     # spill files of the local analysis, at least (it adds more to keep each under 128 MB in memory)
     spill_partitions: int = 16
 
@@ -60,14 +60,14 @@ SHORT_DOCUMENTS = ("skip", "one_shingle")
 
 @dataclass
 class MinhashDedupConfig(DedupConfig):
-    # FineWeb: word 5-grams, 112 permutations = 14 bands x 8 rows, seed 1, sha1 at 64-bit precision
-    # (`sha1_64`); `sha1_32` is datasketch's MinHash; `rensa` the fastest (>10x datasketch, needs the
-    # rensa package), `fast64` the fastest without it (filters/minhash.py).
-    ngram: int = 5
-    num_perm: int = 112
-    bands: int = 14
-    rows: int = 8
-    seed: int = 1
+    # FineWeb: word 5-grams, 112 permutations = 14 bands x 8 rows, seed 1, sha1 at 64-bit precision.
+    ngram: int = 5  # word n-gram size of the shingles
+    num_perm: int = 112  # MinHash permutations per document
+    bands: int = 14  # LSH bands: documents sharing all rows of one band are linked
+    rows: int = 8  # rows (hashes) per band
+    seed: int = 1  # seed of the permutations
+    # shingle hash: sha1_64 (FineWeb) | sha1_32 (datasketch's MinHash) | xxh64 | fast64 | rensa (the
+    # fastest, >10x datasketch, needs the rensa package; fast64 is the fastest without it)
     hash: str = "sha1_64"
     # A text with fewer than `ngram` words: `skip` (datatrove: no shingle, no signature, never a
     # duplicate) or `one_shingle` (one shingle of all its words, so short copies can match).
@@ -191,6 +191,7 @@ class ExactDedup(DuplicateRemover):
 
     name = "exact_dedup"
     Config = DedupConfig
+    reasons = ("exact_dedup:duplicate", "exact_dedup:same_record")
 
     def text_keys(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         digests = [xxhash.xxh3_128_intdigest(normalize(t).encode()) for t in texts]
@@ -207,6 +208,7 @@ class MinhashDedup(DuplicateRemover):
     name = "minhash_dedup"
     Config = MinhashDedupConfig
     reason = "near_duplicate"
+    reasons = ("minhash_dedup:near_duplicate", "minhash_dedup:same_record")
 
     def setup_hasher(self) -> minhash.MinHasher:
         hasher = getattr(self, "_hasher", None)

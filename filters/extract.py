@@ -27,12 +27,12 @@ class ExtractionTimeout(BaseException):  # BaseException: trafilatura must not s
 
 @dataclass
 class ExtractConfig:
-    favour_precision: bool = True
-    include_comments: bool = False
-    include_tables: bool = True
-    deduplicate: bool = True
+    favour_precision: bool = True  # trafilatura's favor_precision: less boilerplate, some text lost
+    include_comments: bool = False  # keep the comment sections of pages
+    include_tables: bool = True  # keep the text of tables
+    deduplicate: bool = True  # trafilatura drops text segments it has already seen in this input file
     timeout: float = 1.0  # CPU seconds per page; a page that takes longer is rejected as `timeout`
-    dedup_cache_size: int = 4096  # trafilatura's own default LRU size
+    dedup_cache_size: int = 4096  # text segments the deduplication remembers (trafilatura's default)
 
 
 def _raise_timeout(signum: int, frame: object) -> None:
@@ -66,6 +66,7 @@ class Extract(Stage):
     name = "extract"
     Config = ExtractConfig
     needs = "html"
+    reasons = ("empty", "timeout", "error")
 
     def start_shard(self) -> None:
         self._dedup = LRUCache(maxsize=self.config.dedup_cache_size) if self.config.deduplicate else False

@@ -29,7 +29,7 @@ class FineWebQualityConfig:
     line_punct_exclude_zero: bool = False  # keep documents with no such line at all
     stop_chars: list[str] | None = None  # line endings that count; None = TERMINAL_PUNCTUATION
     short_line_thr: float = 0.67  # max fraction of short lines
-    short_line_length: int = 30
+    short_line_length: int = 30  # a line of at most this many characters is short
     char_duplicates_ratio: float = 0.01  # max fraction of characters in repeated lines
     new_line_ratio: float = 0.3  # max newlines per word
 
@@ -50,6 +50,13 @@ class FineWebQuality(DocumentFilter):
 
     name = "fineweb_quality"
     Config = FineWebQualityConfig
+    reasons = (
+        "fineweb_quality:empty",
+        "fineweb_quality:line_punct_frac",
+        "fineweb_quality:short_line_frac",
+        "fineweb_quality:dup_line_char_frac",
+        "fineweb_quality:newline_word_ratio",
+    )
     signals = (
         Signal("line_punct_frac", 0, 1, thresholds=("line_punct_thr",), label="lines ending in punctuation"),
         Signal("short_line_frac", 0, 1, thresholds=("short_line_thr",), label="short lines / lines"),

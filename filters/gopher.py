@@ -36,10 +36,10 @@ def _check_ngrams(name: str, table: dict[int, float]) -> None:
 @dataclass
 class GopherRepetitionConfig:
     # Gopher table A1; FineWeb used these values (datatrove's defaults).
-    dup_line_frac: float | None = 0.3
-    dup_para_frac: float | None = 0.3
-    dup_line_char_frac: float | None = 0.2
-    dup_para_char_frac: float | None = 0.2
+    dup_line_frac: float | None = 0.3  # max fraction of lines that repeat an earlier line
+    dup_para_frac: float | None = 0.3  # max fraction of paragraphs that repeat an earlier one
+    dup_line_char_frac: float | None = 0.2  # max fraction of characters in repeated lines
+    dup_para_char_frac: float | None = 0.2  # max fraction of characters in repeated paragraphs
     # n -> max fraction of characters in the most frequent word n-gram.
     top_n_grams: dict[int, float] = field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
     # n -> max fraction of characters in repeated word n-grams.
@@ -60,6 +60,15 @@ class GopherRepetition(DocumentFilter):
 
     name = "gopher_repetition"
     Config = GopherRepetitionConfig
+    reasons = (
+        "gopher_repetition:empty",
+        "gopher_repetition:dup_para_frac",
+        "gopher_repetition:dup_para_char_frac",
+        "gopher_repetition:dup_line_frac",
+        "gopher_repetition:dup_line_char_frac",
+        "gopher_repetition:top_{n}_gram_char_frac",  # n: a key of top_n_grams
+        "gopher_repetition:dup_{n}_gram_char_frac",  # n: a key of dup_n_grams
+    )
     signals = (
         Signal(
             "dup_para_frac", 0, 1, thresholds=("dup_para_frac",), label="duplicate paragraphs / paragraphs"
@@ -137,16 +146,17 @@ GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 @dataclass
 class GopherQualityConfig:
     # Gopher section A.1.1; FineWeb used these values (datatrove's defaults).
-    min_doc_words: int | None = 50
-    max_doc_words: int | None = 100_000
-    min_avg_word_length: float | None = 3
-    max_avg_word_length: float | None = 10
+    min_doc_words: int | None = 50  # fewest words (tokens that are not only punctuation)
+    max_doc_words: int | None = 100_000  # most words
+    min_avg_word_length: float | None = 3  # shortest mean word length, in characters
+    max_avg_word_length: float | None = 10  # longest mean word length
     max_symbol_word_ratio: float | None = 0.1  # "#" and "..." / "…" per word, each
-    max_bullet_lines_ratio: float | None = 0.9
-    max_ellipsis_lines_ratio: float | None = 0.3
-    min_alpha_words_ratio: float | None = 0.8  # datatrove calls it max_non_alpha_words_ratio
-    min_stop_words: int | None = 2
-    stop_words: list[str] = field(default_factory=lambda: list(GOPHER_STOP_WORDS))
+    max_bullet_lines_ratio: float | None = 0.9  # max fraction of lines starting with a bullet
+    max_ellipsis_lines_ratio: float | None = 0.3  # max fraction of lines ending in an ellipsis
+    # min fraction of words holding a letter (datatrove calls it max_non_alpha_words_ratio)
+    min_alpha_words_ratio: float | None = 0.8
+    min_stop_words: int | None = 2  # fewest distinct stop words present
+    stop_words: list[str] = field(default_factory=lambda: list(GOPHER_STOP_WORDS))  # Gopher's 8 words
 
     def __post_init__(self) -> None:
         for name in ("max_bullet_lines_ratio", "max_ellipsis_lines_ratio", "min_alpha_words_ratio"):
@@ -163,6 +173,16 @@ class GopherQuality(DocumentFilter):
 
     name = "gopher_quality"
     Config = GopherQualityConfig
+    reasons = (
+        "gopher_quality:word_count",
+        "gopher_quality:avg_word_length",
+        "gopher_quality:hash_ratio",
+        "gopher_quality:ellipsis_ratio",
+        "gopher_quality:bullet_lines_frac",
+        "gopher_quality:ellipsis_lines_frac",
+        "gopher_quality:alpha_words_frac",
+        "gopher_quality:stop_words",
+    )
     signals = (
         Signal(
             "word_count",

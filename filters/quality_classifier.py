@@ -59,6 +59,7 @@ class QualityClassifierConfig:
 class QualityClassifier(Stage):
     name = "quality_classifier"
     Config = QualityClassifierConfig
+    reasons = ("quality_classifier:score<{threshold}",)
     signals = (
         Signal("quality_score", 0, 1, thresholds=("threshold",), label="the model's probability of `label`"),
     )

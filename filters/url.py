@@ -109,15 +109,19 @@ class URLFilterConfig:
     missing_ut1: str = "demo"
     # Categories read from the UT1 category layout (FineWeb used `adult`); null reads every category.
     blocklist_categories: list[str] | None = field(default_factory=lambda: ["adult"])
-    extra_domains: str | None = None  # more domains, one a line
-    extra_urls: str | None = None  # more URLs, one a line
-    # FineWeb's word lists (datatrove 0.10.1's assets, shipped beside the demo list)
+    extra_domains: str | None = None  # a file of more domains to block, one a line
+    extra_urls: str | None = None  # a file of more URLs to block, one a line
+    # FineWeb's word lists (datatrove 0.10.1's assets, shipped beside the demo list): one of these as
+    # a URL token drops it
     banned_words_file: str | None = f"{DEMO_LISTS}/banned_words.txt"
+    # words of which `soft_word_threshold` or more as URL tokens drop the page
     soft_banned_words_file: str | None = f"{DEMO_LISTS}/soft_banned_words.txt"
+    # sub-words that drop a page when found anywhere in its normalised URL
     banned_subwords_file: str | None = f"{DEMO_LISTS}/banned_subwords.txt"
-    soft_word_threshold: int = 2
-    lowercase_url_words: bool = False
-    cache_dir: str | None = None  # default: $CURATE_CACHE_DIR/blocklists or ~/.cache/curate/blocklists
+    soft_word_threshold: int = 2  # how many soft-banned URL tokens drop a page
+    lowercase_url_words: bool = False  # lower-case the URL before splitting it into tokens
+    # where the hashed domain list is cached; default: $CURATE_CACHE_DIR/blocklists or ~/.cache/curate/blocklists
+    cache_dir: str | None = None
 
     def __post_init__(self) -> None:
         if self.soft_word_threshold < 1:
@@ -185,6 +189,7 @@ class URLFilter(Stage):
     name = "url_filter"
     Config = URLFilterConfig
     needs = "html"
+    reasons = ("url:domain", "url:url", "url:banned_word", "url:soft_banned_words", "url:banned_subword")
     _unpicklable = ("blocklist", "_extract", "_banned", "_soft", "_subwords")
 
     # The list kind the driver chose in `prepare` (travels with the stage to workers and executors).

@@ -24,6 +24,20 @@ examples:
 """
 
 
+RUN_EPILOG = (
+    """\
+exit codes:
+  0  the run finished; every input file was read (files cut short count as read: their records
+     before the cut are kept and the file is named in the summary)
+  1  an input file crashed (a bug: its traceback is printed) or the accounting rule broke
+  2  bad usage, recipe, input path or output directory (found before any work)
+  3  some input files could not be read at all (empty, not a WARC, a WAT, broken in their first
+     record); the others were processed. --allow-partial accepts that (exit code 0)
+
+"""
+    + EPILOG
+)
+
 # Packages that add their own `curate` commands (module.add_commands(subparsers)).
 COMMAND_MODULES: list[str] = ["classifiers.cli", "tokenizer_training.cli", "pretraining.cli"]
 
@@ -53,11 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser(
         "run",
         help="run a recipe over WARC/WET inputs",
-        epilog=EPILOG,
+        epilog=RUN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument(
-        "--recipe", default="fineweb", help="recipe name (see `curate recipes`) or path to a YAML file"
+        "--recipe",
+        default="fineweb",
+        help="recipe name (see `curate recipes`) or path to a YAML file (default: fineweb)",
     )
     run.add_argument(
         "--input",
@@ -72,7 +88,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="output directory: a local path, or a URI that every worker reaches (s3a://, gs://, hdfs://)",
     )
-    run.add_argument("--engine", choices=["local", "spark"], default="local")
+    run.add_argument(
+        "--engine",
+        choices=["local", "spark"],
+        default="local",
+        help="local: worker processes on this machine (default); spark: Spark tasks (--master)",
+    )
+    run.add_argument(
+        "--input-type",
+        choices=["auto", "warc", "wet"],
+        default="auto",
+        help="read only the WARC or only the WET files among the inputs (default auto: every file; a "
+        "WAT file, or the WARC and WET of one crawl file, is then refused)",
+    )
+    run.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="input files that cannot be read do not fail the run (exit code 0 instead of 3)",
+    )
+    run.add_argument(
+        "--keep-work",
+        action="store_true",
+        help="keep DIR/_work/ (dedup survivors and decisions) after a successful run; a failed run keeps it",
+    )
     run.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     run.add_argument("--master", default=None, help="Spark master URL (spark engine)")
     run.add_argument(
@@ -81,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="FILE",
         help="extra benchmark files for decontamination",
+    )
+    run.add_argument(
+        "--robots",
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="robots.txt WARCs of the crawl (files, folders, robotstxt.paths.gz) for robots_optout",
     )
     run.add_argument(
         "--limit",
@@ -120,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     dedup.add_argument("--output", required=True, metavar="DIR")
     dedup.add_argument("--recipe", default="dedup", help="a recipe of dedup stages (default: dedup)")
     dedup.add_argument("--engine", choices=["local", "spark"], default="local")
+    dedup.add_argument("--keep-work", action="store_true", help="keep DIR/_work/ after a successful run")
     dedup.add_argument("--master", default=None)
     dedup.add_argument("--workers", type=int, default=None)
     dedup.add_argument("--resume", action="store_true")
@@ -156,7 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("recipes", help="list the bundled recipes")
-    sub.add_parser("stages", help="list the registered stages and their parameters")
+    stages = sub.add_parser(
+        "stages",
+        help="every stage in pipeline order: what it does, its parameters and its drop reasons",
+        description="Every stage in pipeline order (the default recipe's, then the others): what it does, "
+        "each parameter with its default and meaning, and the reason codes of the documents it drops.",
+    )
+    stages.add_argument("names", nargs="*", metavar="STAGE", help="only these stages (or `reader`)")
     # Commands of the other packages: each `cli.py` adds its subparsers with a `handler(args) -> int`.
     for module in COMMAND_MODULES:
         importlib.import_module(module).add_commands(sub)
@@ -164,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from pipeline.report.summary import format_summary
-    from pipeline.run import RunOptions, run
+    from pipeline.report.summary import format_inputs, format_summary
+    from pipeline.run import EXIT_UNREADABLE, RunOptions, run
 
     options = RunOptions(
         recipe=args.recipe,
@@ -179,10 +231,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         paths_prefix=args.paths_prefix,
         benchmarks=args.benchmarks,
+        robots=args.robots,
         stage_options=_parse_set(args.set),
         progress=not args.no_progress,
+        input_type=args.input_type,
+        allow_partial=args.allow_partial,
+        keep_work=args.keep_work,
     )
     result = run(options)
+    code = result.exit_code(args.allow_partial)
     if args.json:
         print(json.dumps(result.stats, indent=2))
     else:
@@ -190,9 +247,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         if result.skipped_as_done:
             print(f"resumed: {result.skipped_as_done} input file(s) were already finished")
         print(f"output: {args.output}/ (documents/, rejected/<stage>/, stats.json, report.html)")
+        print(format_inputs(result.stats, code))
     for path, tb in result.failures:
         print(f"curate: error: processing {path} failed:\n{tb}", file=sys.stderr)
-    return 1 if result.failures or not result.stats["accounting_ok"] else 0
+    unreadable = result.stats.get("unreadable_inputs") or []
+    if unreadable and code == EXIT_UNREADABLE:
+        print(
+            f"curate: error: {len(unreadable)} input file(s) could not be read (first: {unreadable[0]}); "
+            "exit code 3. --allow-partial accepts a run with unreadable inputs",
+            file=sys.stderr,
+        )
+    return code
 
 
 def cmd_recipes() -> int:
@@ -206,23 +271,10 @@ def cmd_recipes() -> int:
     return 0
 
 
-def cmd_stages() -> int:
-    import dataclasses
+def cmd_stages(names: list[str]) -> int:
+    from pipeline.core.stage_doc import format_stages
 
-    from pipeline.core.registry import stage_class, stage_names
-
-    for name in stage_names():
-        cls = stage_class(name)
-        doc = (sys.modules[cls.__module__].__doc__ or "").strip()
-        print(f"{name}  ({cls.__module__}){': ' + doc.splitlines()[0] if doc else ''}")
-        for f in dataclasses.fields(cls.Config):
-            if f.default is not dataclasses.MISSING:
-                default = f.default
-            elif f.default_factory is not dataclasses.MISSING:
-                default = f.default_factory()
-            else:
-                default = "(required)"
-            print(f"    {f.name} = {default!r}")
+    print(format_stages(names))
     return 0
 
 
@@ -240,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return cmd_run(args)
         if args.command == "dedup":
-            args.limit, args.paths_prefix, args.benchmarks = None, None, []
+            args.limit, args.paths_prefix, args.benchmarks, args.robots = None, None, [], []
+            args.input_type, args.allow_partial = "auto", False
             return cmd_run(args)
         if args.command == "report":
             from pipeline.report.html import build_report
@@ -265,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "recipes":
             return cmd_recipes()
         if args.command == "stages":
-            return cmd_stages()
+            return cmd_stages(args.names)
     except (ConfigError, InputError, OutputDirError, StorageError, ValueError, FileNotFoundError) as err:
         print(f"curate: error: {err}", file=sys.stderr)
         return 2

@@ -18,8 +18,15 @@ from pipeline.core.plan import Segment, plan_segments
 from pipeline.core.recipe import Recipe, load_recipe
 from pipeline.core.stats import accounting_problems, merge_shard_stats
 from pipeline.engines.base import Engine, SegmentRun, make_engine
+from pipeline.io.input_kinds import select_input_kinds
 from pipeline.io.inputs import InputFile, expand_inputs
-from pipeline.io.output import finished_shards, prepare_output_dir, read_json, write_json_atomic
+from pipeline.io.output import (
+    OutputDirError,
+    finished_shards,
+    prepare_output_dir,
+    read_json,
+    write_json_atomic,
+)
 from pipeline.io.storage import Location
 from pipeline.report.html import build_report
 
@@ -37,9 +44,20 @@ class RunOptions:
     overwrite: bool = False
     paths_prefix: str | None = None
     benchmarks: list[str] = field(default_factory=list)  # extra decontamination benchmark files
+    robots: list[str] = field(default_factory=list)  # robots.txt WARCs for the robots_optout stage
     stage_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: bool = True
     report: bool = True  # write DIR/report.html at the end
+    input_type: str = "auto"  # auto | warc | wet (see pipeline.io.input_kinds)
+    allow_partial: bool = False  # inputs that cannot be read do not fail the run (exit code 0, not 3)
+    keep_work: bool = False  # keep DIR/_work/ after a successful run
+
+
+# Exit codes of `curate run` (documented in its --help and the README).
+EXIT_OK = 0
+EXIT_FAILED = 1  # a file crashed (a bug), or the accounting rule broke
+EXIT_USAGE = 2  # bad usage, recipe, input path or output directory; found before any work
+EXIT_UNREADABLE = 3  # some input files could not be read at all (--allow-partial accepts that)
 
 
 @dataclass
@@ -47,6 +65,13 @@ class RunResult:
     stats: dict[str, Any]
     failures: list[tuple[str, str]]  # (input, traceback) of files that crashed unexpectedly
     skipped_as_done: int
+
+    def exit_code(self, allow_partial: bool = False) -> int:
+        if self.failures or not self.stats["accounting_ok"]:
+            return EXIT_FAILED
+        if self.stats.get("unreadable_inputs") and not allow_partial:
+            return EXIT_UNREADABLE
+        return EXIT_OK
 
 
 def build_recipe(options: RunOptions) -> Recipe:
@@ -66,6 +91,17 @@ def build_recipe(options: RunOptions) -> Recipe:
         if missing:
             raise ValueError(f"--benchmarks: file not found: {missing[0]}")
         stage.config.benchmarks = [*stage.config.benchmarks, *options.benchmarks]
+    if options.robots:
+        try:
+            stage = recipe.stage("robots_optout")
+        except KeyError:
+            raise ValueError(
+                f"--robots needs a recipe with the robots_optout stage ({recipe.name} has none; "
+                "try --recipe fineweb_optout)"
+            ) from None
+        stage.config.robots = [*(stage.config.robots or []), *options.robots]
+    if any(stage.name == "robots_optout" for stage in recipe.stages):
+        recipe.stage("robots_optout").check_sources()  # before DIR is touched: sources given and found
     return recipe
 
 
@@ -122,7 +158,9 @@ def _analysis(out: Location, segment: Segment, parts: list[InputFile], engine: E
 
 def run(options: RunOptions) -> RunResult:
     recipe = build_recipe(options)
-    inputs = expand_inputs(options.inputs, options.paths_prefix)
+    inputs, note = select_input_kinds(expand_inputs(options.inputs, options.paths_prefix), options.input_type)
+    if note:
+        print(f"curate: {note}", file=sys.stderr)
     out = Location(options.output)
     manifest = {
         "curate_version": __version__,
@@ -132,6 +170,9 @@ def run(options: RunOptions) -> RunResult:
         "recipe_settings": recipe.describe(),
     }
     prepare_output_dir(out, manifest, options.resume, options.overwrite)
+    finished = _finished_run(out, recipe, inputs) if options.resume else None
+    if finished is not None:
+        return finished
     engine = make_engine(options.engine, options.workers or os.cpu_count() or 1, options.master)
 
     failures: list[tuple[str, str]] = []
@@ -154,7 +195,13 @@ def run(options: RunOptions) -> RunResult:
     stats = collect_stats(out, recipe, inputs, shard_stats)
     stats["engine"] = options.engine
     stats["failed_inputs"] = [{"file": path, "traceback": tb} for path, tb in failures]
+    result = RunResult(stats=stats, failures=failures, skipped_as_done=skipped)
+    remove_work = not options.keep_work and result.exit_code(options.allow_partial) == EXIT_OK
+    if remove_work:
+        stats["work_removed"] = True  # said before the removal: a --resume must never look for it
     write_json_atomic(out / "stats.json", stats)
+    if remove_work:
+        (out / "_work").remove()
     try:
         if options.report:
             build_report(out)
@@ -164,7 +211,31 @@ def run(options: RunOptions) -> RunResult:
             f"run `curate report {out}` to retry",
             file=sys.stderr,
         )
-    return RunResult(stats=stats, failures=failures, skipped_as_done=skipped)
+    return result
+
+
+def _finished_run(out: Location, recipe: Recipe, inputs: list[InputFile]) -> RunResult | None:
+    """--resume of a run that finished and removed its work files (DIR/_work/): with global stages,
+    new inputs cannot join (their dedup analysis needs the removed survivors), and with no new
+    input there is nothing to redo: the stored stats stand. None: resume as usual."""
+    stats_path = out / "stats.json"
+    if len(plan_segments(recipe)) == 1 or not stats_path.exists():
+        return None
+    stats = read_json(stats_path)
+    if not stats.get("work_removed"):
+        return None
+    done = finished_shards(out, "s0") | {
+        f.shard_id for f in inputs if f.path in stats.get("unreadable_inputs", [])
+    }
+    pending = [f.path for f in inputs if f.shard_id not in done]
+    if pending:
+        more = f" (and {len(pending) - 1} more)" if len(pending) > 1 else ""
+        raise OutputDirError(
+            f"{out} holds a finished run whose work files (_work/) were removed, so its dedup stages "
+            f"cannot take new inputs such as {pending[0]}{more}: use --overwrite to run again over all "
+            "inputs (--keep-work keeps the work files of a run, for resuming it with more inputs)"
+        )
+    return RunResult(stats=stats, failures=[], skipped_as_done=len(inputs))
 
 
 def _run_with_progress(

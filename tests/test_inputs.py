@@ -1,7 +1,9 @@
 import gzip
+from pathlib import Path
 
 import pytest
 
+from pipeline.io.input_kinds import crawl_stem, kind_of, select_input_kinds
 from pipeline.io.inputs import InputError, InputFile, _join_overlapping, expand_inputs, read_listing
 
 
@@ -76,3 +78,42 @@ def test_shard_ids_are_stable_readable_and_distinct():
     assert a.shard_id.startswith("CC-MAIN-1-")
     assert a.shard_id != b.shard_id
     assert a.shard_id == InputFile("/x/CC-MAIN-1.warc.gz").shard_id
+
+
+def test_input_kinds_by_name():
+    names = {
+        "CC-MAIN-1-00000.warc.gz": ("warc", "CC-MAIN-1-00000"),
+        "crawl/wet/CC-MAIN-1-00000.warc.wet.gz": ("wet", "CC-MAIN-1-00000"),
+        "s3a://b/wat/CC-MAIN-1-00000.warc.wat.gz": ("wat", "CC-MAIN-1-00000"),
+        "x.internal.warc": ("warc", "x.internal"),
+        "x.internal.warc.wet": ("wet", "x.internal"),
+        "part-a.parquet": ("parquet", "part-a.parquet"),
+    }
+    assert {name: (kind_of(name), crawl_stem(name)) for name in names} == names
+
+
+def _files(*paths: str) -> list[InputFile]:
+    return [InputFile(p) for p in paths]
+
+
+def test_a_wat_or_a_warc_and_its_wet_are_refused_unless_a_type_is_chosen():
+    crawl = _files("c/X.warc.gz", "c/X.warc.wet.gz", "c/X.warc.wat.gz", "c/Y.warc.gz")
+    with pytest.raises(InputError, match=r"c/X.warc.wat.gz: a WAT file: .* --input-type warc"):
+        select_input_kinds(crawl)
+    with pytest.raises(InputError, match=r"WARC and the WET .*c/X.warc.gz and c/X.warc.wet.gz.*read twice"):
+        select_input_kinds(crawl[:2])
+    assert select_input_kinds(crawl[:1] + crawl[3:]) == (crawl[:1] + crawl[3:], "")  # no pair, no WAT
+    assert select_input_kinds(_files("a/X.warc.wet.gz", "b/Y.warc.gz"))[1] == ""  # other crawl files
+    warc, note = select_input_kinds(crawl, "warc")
+    assert warc == [crawl[0], crawl[3]] and note == "--input-type warc: left out 1 WAT, 1 WET file(s)"
+    assert select_input_kinds(crawl, "wet")[0] == [crawl[1]]
+    with pytest.raises(InputError, match="none of the 2 input file"):
+        select_input_kinds(_files("a.warc.gz", "b.warc"), "wet")
+
+
+def test_real_crawl_folder_holding_warc_wet_and_wat(shared_data):
+    found = expand_inputs([str(shared_data / "warc" / "whirlwind-python")])
+    with pytest.raises(InputError, match=r"whirlwind\.warc\.wat\.gz: a WAT file"):
+        select_input_kinds(found)
+    assert [Path(f.path).name for f in select_input_kinds(found, "warc")[0]] == ["whirlwind.warc.gz"]
+    assert [Path(f.path).name for f in select_input_kinds(found, "wet")[0]] == ["whirlwind.warc.wet.gz"]

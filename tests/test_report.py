@@ -218,6 +218,21 @@ def test_report_has_samples_clusters_and_tables(run_a) -> None:
     assert "PII replaced, per type" in text  # the pii stage's replaced:* counters
 
 
+def test_sample_headings_count_documents_not_samples(run_a) -> None:
+    """A heading says how many of the stage's documents its samples show ("2 of 3 shown")."""
+    text = (run_a / "report.html").read_text()
+    for stage in _stats(run_a)["stages"]:
+        section = text.split(f'<section id="stage-{stage["name"]}"', 1)[1].split("</section>", 1)[0]
+        dropped = sum(stage["dropped"].values())
+        shown = section.count("<details class='sample rejected'")
+        kept = section.count("<details class='sample kept'")
+        assert f"<h4>rejected: {shown} of {dropped:,} shown</h4>" in section, stage["name"]
+        assert f"<h4>kept: {kept} of {stage['out']:,} shown</h4>" in section, stage["name"]
+    language = next(s for s in _stats(run_a)["stages"] if s["name"] == "language")
+    assert language["dropped"] == {"language:other": 3}  # 2 samples per reason: 2 of 3 shown
+    assert "<h4>rejected: 2 of 3 shown</h4>" in text
+
+
 def test_report_is_self_contained_and_deterministic(run_a) -> None:
     path = run_a / "report.html"
     first = path.read_bytes()

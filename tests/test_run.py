@@ -1,6 +1,7 @@
 """End to end: `curate run` through the CLI, its output layout, accounting, resume and bad input."""
 
 import gzip
+import json
 import os
 import signal
 import subprocess
@@ -107,7 +108,9 @@ def test_existing_output_is_refused_unless_resume_or_overwrite(tmp_path, mixed_w
         )
         == 2
     )
-    assert "holds a different run" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "holds a different run" in err
+    assert "extract.timeout: 1.0 -> 2.0" in err  # the setting that differs, named
     assert (
         curate("--recipe", "extract_only", "--input", str(mixed_warc), "--output", str(out), "--resume") == 0
     )
@@ -141,37 +144,87 @@ def test_missing_input_fails_before_any_work(tmp_path, mixed_warc, capsys):
     assert not out.exists()
 
 
-def test_bad_inputs_are_reported_and_the_others_processed(tmp_path, mixed_warc):
+def test_bad_inputs_are_reported_and_the_others_processed(tmp_path, mixed_warc, capsys):
+    """Unreadable inputs (not a WARC, empty) give exit code 3 unless --allow-partial; a file cut short
+    after some records is read in part (its records kept, the file named) and does not."""
     not_warc = tmp_path / "notes.warc.gz"
     not_warc.write_bytes(gzip.compress(b"these are my notes, not a crawl\n" * 10))
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(b"")
     truncated = write_warc(
         tmp_path / "cut.warc.gz", [Page(f"http://c.example/{i}", article(i + 20)) for i in range(3)]
     )
     truncated.write_bytes(truncated.read_bytes()[:-200])
     out = tmp_path / "out"
-    assert (
-        curate(
-            "--recipe",
-            "extract_only",
-            "--input",
-            str(mixed_warc),
-            str(not_warc),
-            str(truncated),
-            "--output",
-            str(out),
-            "--workers",
-            "2",
-        )
-        == 0
+    args = ["--recipe", "extract_only", "--input", str(mixed_warc), str(not_warc), str(empty), str(truncated)]
+    assert curate(*args, "--output", str(out), "--workers", "2") == 3
+    printed = capsys.readouterr()
+    assert printed.out.rstrip().splitlines()[-1] == (
+        "input files: 1 read in full, 1 in part (cut short or with broken records), 2 could not be read "
+        "(exit code 3; --allow-partial accepts unreadable inputs)"
     )
+    assert "curate: error: 2 input file(s) could not be read" in printed.err
     stats = check_layout_and_accounting(out)
+    assert sorted(Path(p).name for p in stats["unreadable_inputs"]) == ["empty.warc.gz", "notes.warc.gz"]
     errors = {Path(e["file"]).name: e["error"] for e in stats["input_errors"]}
-    assert "not a WARC" in errors["notes.warc.gz"]
+    assert "not a WARC" in errors["notes.warc.gz"] and "empty file" in errors["empty.warc.gz"]
     assert "cut short" in errors["cut.warc.gz"]
     assert stats["records"]["skipped"]["read_error"] == 1
     urls = {d["url"] for d in read_dir(out / "documents")}
     assert {"http://c.example/0", "http://c.example/1"} <= urls
     assert "http://news.example/0" in urls
+    assert len(list((out / "_shards" / "s0").glob("*.json"))) == 2  # unreadable inputs are not finished
+    assert curate(*args, "--output", str(out), "--overwrite", "--allow-partial", "--workers", "2") == 0
+    assert check_layout_and_accounting(out)["unreadable_inputs"] == stats["unreadable_inputs"]
+
+
+def test_resume_retries_the_inputs_that_could_not_be_read(tmp_path, mixed_warc):
+    broken = tmp_path / "download.warc.gz"
+    broken.write_bytes(b"")
+    args = [
+        "--recipe",
+        "extract_only",
+        "--input",
+        str(mixed_warc),
+        str(broken),
+        "--output",
+        str(tmp_path / "out"),
+    ]
+    assert curate(*args) == 3
+    write_warc(broken, [Page("http://fixed.example/", article(7))])  # downloaded again
+    assert curate(*args, "--resume") == 0
+    stats = check_layout_and_accounting(tmp_path / "out")
+    assert stats["unreadable_inputs"] == [] and stats["final_documents"] == 7
+
+
+def test_work_files_are_removed_after_success_and_resume_finds_nothing_to_redo(tmp_path, mixed_warc, capsys):
+    recipe = tmp_path / "dedup.yaml"
+    recipe.write_text("name: extract_dedup\nstages: [extract, exact_dedup]\n")
+    out, kept = tmp_path / "out", tmp_path / "kept"
+    args = ["--recipe", str(recipe), "--input", str(mixed_warc)]
+    assert curate(*args, "--output", str(out)) == 0
+    assert not (out / "_work").exists() and json.loads((out / "stats.json").read_text())["work_removed"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "_shards",
+        "documents",
+        "rejected",
+        "report.html",
+        "run.json",
+        "stats.json",
+    ]
+    stats = check_layout_and_accounting(out)
+    capsys.readouterr()
+    assert curate(*args, "--output", str(out), "--resume") == 0  # nothing to redo
+    assert "1 input file(s) were already finished" in capsys.readouterr().out
+    assert json.loads((out / "stats.json").read_text()) == stats
+    canal = article(9).replace(b"river", b"canal").replace(b"towpath", b"embankment")  # other words
+    other = write_warc(tmp_path / "more.warc.gz", [Page("http://more.example/", canal)])
+    assert curate(*args, str(other), "--output", str(out), "--resume") == 2
+    assert "work files (_work/) were removed" in capsys.readouterr().err
+    assert curate(*args, "--output", str(kept), "--keep-work") == 0
+    assert (kept / "_work" / "s0").is_dir() and (kept / "_work" / "exact_dedup").is_dir()
+    assert curate(*args, str(other), "--output", str(kept), "--resume") == 0  # kept: more inputs join
+    assert check_layout_and_accounting(kept)["final_documents"] == stats["final_documents"] + 1
 
 
 def test_limit_caps_records_per_input_file(tmp_path, mixed_warc):
@@ -246,23 +299,19 @@ def test_module_entry_point_help():
     assert "--resume" in result.stdout and "warc.paths" in result.stdout
 
 
-def test_real_warcs_end_to_end_with_known_first_sentence(tmp_path, shared_data):
-    out = tmp_path / "out"
-    assert (
-        curate(
-            "--recipe",
-            "extract_only",
-            "--input",
-            str(shared_data / "warc"),
-            "--output",
-            str(out),
-            "--workers",
-            "2",
-        )
-        == 0
-    )
+def test_real_warcs_end_to_end_with_known_first_sentence(tmp_path, shared_data, capsys):
+    out, wet = tmp_path / "out", tmp_path / "wet"
+    real = ["--recipe", "extract_only", "--input", str(shared_data / "warc")]
+    # the folder holds the WARC, WET and WAT files of two crawl files: refused until a kind is chosen
+    assert curate(*real, "--output", str(out)) == 2
+    assert "a WAT file: CommonCrawl's metadata" in capsys.readouterr().err
+    assert not out.exists()
+    assert curate(*real, "--output", str(wet), "--input-type", "wet") == 0
+    assert "--input-type wet: left out 5 WARC, 2 WAT file(s)" in capsys.readouterr().err
+    assert check_layout_and_accounting(wet)["input_files"] == 2
+    assert curate(*real, "--output", str(out), "--workers", "2", "--input-type", "warc") == 0
     stats = check_layout_and_accounting(out)
-    assert stats["records"]["read"] >= 60
+    assert stats["records"]["read"] >= 55
     documents = {d["url"]: d for d in read_dir(out / "documents")}
     home = documents["https://soldaini.net/"]["text"]
     assert home.startswith("Hello, visitor!")

@@ -85,7 +85,7 @@ def assert_same_outputs(a: Path, b: Path) -> None:
 
 
 def test_spark_and_local_engines_give_the_same_outputs(tmp_path, shared_data):
-    common = ["--recipe", "fineweb", "--input", *inputs(shared_data)]
+    common = ["--recipe", "fineweb", "--input", *inputs(shared_data), "--input-type", "warc"]
     spark = [*common, "--output", str(tmp_path / "spark"), "--engine", "spark", "--master", MASTER]
     assert run(*common, "--output", str(tmp_path / "local"), "--workers", "2") == 0
     assert run(*spark) == 0
@@ -320,3 +320,34 @@ def test_a_file_that_always_kills_its_worker_is_reported_and_the_others_finish(t
     assert failed["file"].endswith("in1.warc.gz") and "Spark gave up on this file" in failed["traceback"]
     assert stats["final_documents"] == 8
     assert {r["url"].split("/")[2] for r in rows(out / "documents")} == {"p0.example", "p2.example"}
+
+
+def test_console_is_quiet_and_an_unreadable_input_gives_exit_code_3_as_on_the_local_engine(tmp_path):
+    """A fresh `curate run --engine spark`: no JVM/log4j chatter on the console (Spark's log level is
+    ERROR), and the exit code and summary of an unreadable input are the local engine's."""
+    good = write_warc(
+        tmp_path / "good.warc.gz", [Page(f"http://q.example/{i}", article(i)) for i in range(2)]
+    )
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(b"")
+    command = [sys.executable, "-m", "pipeline", "run", "--no-progress", "--recipe", "extract_only"]
+    command += ["--input", str(good), str(empty), "--engine", "spark", "--master", "local[1]"]
+    result = subprocess.run(
+        [*command, "--output", str(tmp_path / "out")], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 3, result.stderr
+    chatter = [
+        line
+        for line in result.stderr.splitlines()
+        if " WARN " in line or "log level" in line or "log4j" in line or " INFO " in line
+    ]
+    assert chatter == [], result.stderr
+    assert "curate: error: 1 input file(s) could not be read" in result.stderr
+    assert (
+        result.stdout.rstrip()
+        .splitlines()[-1]
+        .startswith("input files: 1 read in full, 1 could not be read (exit code 3")
+    )
+    assert "analysis s" in result.stdout  # the summary's columns are the local engine's
+    stats = check_layout_and_accounting(tmp_path / "out")
+    assert stats["unreadable_inputs"] == [str(empty)] and stats["engine"] == "spark"

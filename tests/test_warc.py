@@ -130,6 +130,59 @@ def test_not_a_warc_is_a_clear_error_naming_the_problem(tmp_path):
         _read(path)
 
 
+def test_empty_file_and_wat_file_are_refused_by_content(tmp_path):
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(b"")
+    with pytest.raises(InputFileError, match="empty file"):
+        _read(empty)
+    # a WAT (JSON metadata records) under a WARC's name: refused with the reason, not read as 0 pages
+    wat = write_warc(
+        tmp_path / "renamed.warc.gz",
+        [
+            Page(
+                "http://a.example/",
+                b'{"Envelope": {}}',
+                record_type="metadata",
+                warc_content_type="application/json",
+            )
+        ],
+    )
+    with pytest.raises(InputFileError, match="a WAT file: CommonCrawl's metadata"):
+        _read(wat)
+    # a WARC's own metadata records (warc-fields) after its responses are fine
+    ok = write_warc(
+        tmp_path / "ok.warc.gz",
+        [
+            Page("http://a.example/", article(1)),
+            Page(
+                "http://a.example/",
+                b"fetchTimeMs: 12",
+                record_type="metadata",
+                warc_content_type="application/warc-fields",
+            ),
+        ],
+    )
+    stats, rows = _read(ok)
+    assert len(rows) == 1 and stats.other_records == {"metadata": 1}
+
+
+def test_a_file_broken_in_its_first_record_failed_one_broken_later_is_partial(tmp_path):
+    pages = [Page(f"http://c.example/{i}", article(i)) for i in range(3)]
+    whole = write_warc(tmp_path / "whole.warc.gz", pages).read_bytes()
+    first_member = len(write_warc(tmp_path / "one.warc.gz", pages[:1]).read_bytes())
+    for name, data, failed in [
+        ("late.warc.gz", whole[:-200], False),
+        ("early.warc.gz", whole[: first_member // 2], True),
+    ]:
+        path = tmp_path / name
+        path.write_bytes(data)
+        reader = WarcReader(str(path))
+        rows = [row for batch in reader.batches() for row in batch.to_pylist()]
+        assert reader.failed is failed, name
+        assert reader.stats.errors and bool(rows) is not failed
+        assert reader.stats.read == reader.stats.documents + sum(reader.stats.skipped.values())
+
+
 def test_uncompressed_warc_and_invalid_charset_bytes(tmp_path):
     body = b"<html><body><p>caf\xc3\xa9 then broken \xff bytes</p></body></html>"
     path = write_warc(tmp_path / "plain.warc", [Page("http://a.example/", body)], gzip=False)

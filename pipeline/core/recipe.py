@@ -66,6 +66,37 @@ class Recipe:
         raise KeyError(name)
 
 
+ABSENT = "(stage not in this run)"
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def flat_settings(described: dict[str, Any]) -> dict[str, Any]:
+    """`Recipe.describe()` (as stored in run.json) as {"reader.PARAM" | "STAGE.PARAM": value}."""
+    flat: dict[str, Any] = {}
+    _flatten("reader", described.get("reader", {}), flat)
+    for stage in described.get("stages", []):
+        _flatten(stage["name"], {k: v for k, v in stage.items() if k != "name"}, flat)
+    return flat
+
+
+def settings_diff(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(setting, value in a, value in b) for every setting of two described recipes that differs;
+    a stage only one of them has shows ABSENT for the other."""
+    fa, fb = flat_settings(a), flat_settings(b)
+    return [
+        (key, fa.get(key, ABSENT), fb.get(key, ABSENT))
+        for key in sorted(set(fa) | set(fb))
+        if fa.get(key, ABSENT) != fb.get(key, ABSENT)
+    ]
+
+
 def available_recipes() -> dict[str, str]:
     """name -> first line of the description, for `curate recipes`."""
     found = {}

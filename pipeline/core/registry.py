@@ -13,6 +13,7 @@ from pipeline.core.stage import Stage
 STAGE_MODULES = [
     "filters.extract",
     "filters.url",
+    "filters.robots_optout",
     "filters.language",
     "filters.gopher",
     "filters.c4",

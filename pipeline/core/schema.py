@@ -24,7 +24,9 @@ DOCUMENT_SCHEMA = pa.schema(DOCUMENT_FIELDS)
 
 # The page decoded to text (see pipeline.io.charset) as read from a WARC response; dropped by `extract`.
 HTML_FIELD = pa.field("html", pa.string())
-RECORD_SCHEMA = DOCUMENT_SCHEMA.append(HTML_FIELD)
+# The response's `X-Robots-Tag` headers (joined by newlines), for `robots_optout`; null when absent.
+X_ROBOTS_TAG_FIELD = pa.field("x_robots_tag", pa.string())
+RECORD_SCHEMA = DOCUMENT_SCHEMA.append(HTML_FIELD).append(X_ROBOTS_TAG_FIELD)
 
 # Columns added to every rejected row: DIR/rejected/<stage>/part-*.parquet.
 STAGE_FIELD = pa.field("stage", pa.string(), nullable=False)

@@ -95,6 +95,10 @@ class Stage:
     needs: ClassVar[str] = "text"
     # The signals this stage observes (histograms in stats.json and the report).
     signals: ClassVar[tuple[Signal, ...]] = ()
+    # Every reason code it can give a dropped document (`()`: it drops none); `{param}` stands for a
+    # parameter's value or a value from the data (`language:score<{threshold}`). Shown by `curate
+    # stages`; the tests check that every stage declares them and every reason they see is declared.
+    reasons: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config: Any = None) -> None:
         self.config = config if config is not None else self.Config()

@@ -235,6 +235,8 @@ def merge_shard_stats(segments: list[list[dict[str, Any]]], stage_names: list[st
         "final_documents": sum(shard["final_documents"] for shard in last),
         "input_files": len(first),
         "input_errors": list(records["errors"]),
+        # inputs of which nothing could be read (empty, not a WARC, a WAT, cut in their first record)
+        "unreadable_inputs": [shard["input"] for shard in first if shard.get("read_failed")],
     }
 
 

@@ -20,11 +20,13 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 import threading
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -45,6 +47,24 @@ DEFAULT_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.ui.showConsoleProgress": "false",
 }
+# The console shows our progress and errors only: Spark's log level (CURATE_SPARK_LOG_LEVEL to see
+# more, e.g. WARN or INFO). A session we start reads this log4j2 setup from its first line, which
+# also silences the start-up banner ("Setting default log level ...", native-hadoop and UI-port
+# warnings); under spark-submit the level is set once the session exists.
+LOG_LEVEL_VARIABLE = "CURATE_SPARK_LOG_LEVEL"
+LOG4J2_PROPERTIES = """\
+rootLogger.level = {level}
+rootLogger.appenderRef.console.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{yy/MM/dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+logger.repl.name = org.apache.spark.repl.Main
+logger.repl.level = {level}
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = {level}
+"""
 FILES_PER_WAVE = 256  # inputs per Spark job (at least): the driver's progress bar moves once per wave
 RESULT_SCHEMA = pa.schema([("shard", pa.string()), ("stats", pa.string()), ("error", pa.string())])
 
@@ -97,8 +117,10 @@ def get_session(master: str | None, conf: dict[str, str] | None = None) -> Any:
     if not os.environ.get("JAVA_HOME") and shutil.which("java") is None:
         raise ValueError("the Spark engine needs Java 17 (e.g. apt-get install openjdk-17-jre-headless)")
 
+    level = os.environ.get(LOG_LEVEL_VARIABLE, "ERROR").upper()
     active = SparkSession.getActiveSession()
     if active is not None:
+        active.sparkContext.setLogLevel(level)
         return active
     builder = SparkSession.builder.appName("curate")
     if master:
@@ -107,9 +129,25 @@ def get_session(master: str | None, conf: dict[str, str] | None = None) -> Any:
     cores = _local_cores(master)
     if cores:  # 200 shuffle partitions (Spark's default) make each dedup job slow on one machine
         settings["spark.sql.shuffle.partitions"] = str(2 * cores)
+    settings["spark.driver.extraJavaOptions"] = f"-Dlog4j2.configurationFile=file:{_log_config(level)}"
     for key, value in {**settings, **(conf or {})}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel(level)
+    return session
+
+
+def _log_config(level: str) -> str:
+    """A log4j2 properties file for the driver JVM at `level` (written to the temporary folder)."""
+    if level not in ("ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"):
+        raise ValueError(f"{LOG_LEVEL_VARIABLE}={level!r} is not a log level (e.g. ERROR, WARN, INFO)")
+    path = Path(tempfile.gettempdir()) / f"curate-log4j2-{level.lower()}.properties"
+    text = LOG4J2_PROPERTIES.format(level=level.lower())
+    if not path.is_file() or path.read_text() != text:
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # sessions may start together
+        temporary.write_text(text)
+        temporary.replace(path)
+    return str(path)
 
 
 def _local_cores(master: str | None) -> int | None:

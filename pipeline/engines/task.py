@@ -64,6 +64,7 @@ def process_stream(
     chain.start_shard(input_file.shard_id)
     final = 0
     last_read = 0
+    failed = False
     try:
         for batch in reader.batches():
             documents, rejected = chain.run(batch)
@@ -77,6 +78,7 @@ def process_stream(
     except InputFileError as err:
         # Raised before the first record: nothing of this file was yielded. The run goes on.
         reader.stats.errors.append({"file": input_file.path, "error": str(err)})
+        failed = True
     if progress is not None and reader.stats.read > last_read:
         progress(reader.stats.read - last_read, 0)
     stats = {
@@ -87,6 +89,8 @@ def process_stream(
         "final_documents": final,
         "seconds": round(time.perf_counter() - started, 4),
     }
+    if failed or getattr(reader, "failed", False):  # WarcReader: broken on its first page record
+        stats["read_failed"] = True  # nothing could be read: an unreadable input (exit code 3)
     yield ShardOutput("stats", stats=stats)
 
 
@@ -112,5 +116,6 @@ def process_input(
     except BaseException:
         writer.abort()
         raise
-    writer.commit(stats)
+    # An input that could not be read gets no finished-marker, so that --resume tries it again.
+    writer.commit(stats, marker=not stats.get("read_failed"))
     return stats

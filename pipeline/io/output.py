@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.core.recipe import ABSENT, settings_diff
 from pipeline.io.storage import Location
 
 OWN_ENTRIES = (
@@ -69,6 +70,7 @@ def prepare_output_dir(out: Location, manifest: dict[str, Any], resume: bool, ov
                 f"{out} holds a different run (recipe {existing.get('recipe')!r}, fingerprint "
                 f"{existing.get('fingerprint')}); --resume needs the same recipe and settings "
                 f"(this one: {manifest['recipe']!r}, {manifest['fingerprint']}); use --overwrite to replace it"
+                + _changed_settings(existing.get("recipe_settings"), manifest.get("recipe_settings"))
             )
     elif has_content:
         raise OutputDirError(
@@ -78,6 +80,24 @@ def prepare_output_dir(out: Location, manifest: dict[str, Any], resume: bool, ov
         (out / name).mkdir()
     out.remove_temporaries()  # left by a killed run: garbage, their input is redone
     write_json_atomic(manifest_path, manifest)
+
+
+def _changed_settings(old: Any, new: Any, limit: int = 12) -> str:
+    """The settings that differ between DIR's run and this one, one per line: `stage.param: old -> new`."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return ""  # a run.json written before settings were recorded
+    differ = settings_diff(old, new)
+    if old.get("name") != new.get("name"):
+        differ.insert(0, ("recipe name", old.get("name"), new.get("name")))
+    changes = [f"\n  {key}: {_shown(a)} -> {_shown(b)}" for key, a, b in differ]
+    more = [f"\n  ... and {len(changes) - limit} more"] if len(changes) > limit else []
+    return (
+        "\nsettings that differ (DIR's run -> this one):" + "".join(changes[:limit] + more) if changes else ""
+    )
+
+
+def _shown(value: Any) -> str:
+    return value if value == ABSENT else json.dumps(value)
 
 
 def shard_stats_path(out: Location, segment: str, shard_id: str) -> Location:
@@ -123,14 +143,15 @@ class ShardWriter:
         path = self.out / "rejected" / stage / f"part-{self.shard_id}.parquet"
         self._writer(f"rejected/{stage}", path, batch.schema).write_batch(batch)
 
-    def commit(self, shard_stats: dict[str, Any]) -> None:
+    def commit(self, shard_stats: dict[str, Any], marker: bool = True) -> None:
         """Close and publish every part, then write the stats marker last (the resume checkpoint)."""
         self.write_documents(pa.RecordBatch.from_pylist([], schema=self.doc_schema))  # always one part
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
         self._stack.close()
-        write_json_atomic(shard_stats_path(self.out, self.segment, self.shard_id), shard_stats)
+        if marker:
+            write_json_atomic(shard_stats_path(self.out, self.segment, self.shard_id), shard_stats)
 
     def abort(self) -> None:
         writers, self._writers = list(self._writers.values()), {}

@@ -22,6 +22,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipeline.core.schema import RECORD_SCHEMA
 from pipeline.io.charset import decode_html
+from pipeline.io.input_kinds import WAT_EXPLANATION
 from pipeline.io.storage import WEB_SCHEMES, Location, StorageError, open_stream
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -33,9 +34,9 @@ DEFAULT_MAX_PAGE_BYTES = (
 
 @dataclass
 class ReaderConfig:
-    batch_size: int = 256
+    batch_size: int = 256  # pages per Arrow batch handed to the stages
     batch_bytes: int = 64 * 1024 * 1024  # also flush a batch at this many bytes of HTML
-    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # larger payloads are skipped, counted as too_large
     limit: int | None = None  # at most this many document records (response/conversion) per input file
 
 
@@ -129,8 +130,16 @@ def _check_looks_like_warc(path: str) -> None:
             start = gzip.GzipFile(fileobj=handle).read(5) if head == b"\x1f\x8b" else handle.read(5)
         except (OSError, EOFError) as err:
             raise InputFileError(f"not a WARC file (cannot decompress: {err})") from None
+    if not start:
+        raise InputFileError("empty file: no WARC records")
     if start != b"WARC/":
         raise InputFileError(f"not a WARC file (starts with {start!r}, expected b'WARC/')")
+
+
+def _is_wat_record(record: Any) -> bool:
+    """A WAT file's records: `metadata` with a JSON payload (a WARC's metadata records are warc-fields)."""
+    content_type = record.rec_headers.get_header("Content-Type") or ""
+    return record.rec_type == "metadata" and content_type.startswith("application/json")
 
 
 def _record_id(record: Any, source: str, ordinal: int) -> tuple[str, str]:
@@ -149,6 +158,12 @@ def _payload_type(record: Any) -> str:
     return content_type
 
 
+def _x_robots_tag(http_headers: Any) -> str | None:
+    """Every `X-Robots-Tag` header of the response, joined by newlines (robots_optout reads them)."""
+    values = [v.strip() for k, v in http_headers.headers if k.lower() == "x-robots-tag"]
+    return "\n".join(values) if values else None
+
+
 class WarcReader:
     """Streams one input file as RECORD_SCHEMA batches and fills `stats` as it goes."""
 
@@ -157,6 +172,8 @@ class WarcReader:
         self.source_name = source_name or path
         self.config = config or ReaderConfig()
         self.stats = ReadStats()
+        # The file broke before any page record could be read (a file cut short later is only partial).
+        self.failed = False
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         rows: list[dict[str, Any]] = []
@@ -187,6 +204,8 @@ class WarcReader:
                 try:
                     record = next(records)
                 except StopIteration:
+                    if ordinal == 0 and whole is None:
+                        raise InputFileError("no WARC records in the file (empty?)") from None
                     if whole is not None and whole.truncated:  # the record being read was cut off
                         self._read_error(EOFError("gzip stream ends inside a record (truncated file)"))
                     self._check_complete(iterator)
@@ -212,6 +231,8 @@ class WarcReader:
                     self._read_error(err, context=f"record {ordinal + 1} is malformed or cut short")
                     return
                 ordinal += 1  # position in the file: names records that lack a WARC-Record-ID
+                if self.stats.read == 0 and _is_wat_record(record):
+                    raise InputFileError(WAT_EXPLANATION)
                 if record.rec_type not in DOCUMENT_RECORD_TYPES:
                     self.stats.other_records[record.rec_type] += 1
                     continue
@@ -224,7 +245,9 @@ class WarcReader:
                     self._read_error(err, already_counted=True)
                     return
                 except Exception as err:  # a payload that cannot be decoded: skip it, read on
-                    self._read_error(err, already_counted=True, context=f"record {ordinal}: bad payload")
+                    self._read_error(
+                        err, already_counted=True, context=f"record {ordinal}: bad payload", stops=False
+                    )
                     continue
                 if row is not None:
                     self.stats.documents += 1
@@ -239,11 +262,15 @@ class WarcReader:
                 {"file": self.path, "error": "gzip stream ends inside a record (truncated file)"}
             )
 
-    def _read_error(self, err: BaseException, already_counted: bool = False, context: str = "") -> None:
+    def _read_error(
+        self, err: BaseException, already_counted: bool = False, context: str = "", stops: bool = True
+    ) -> None:
         # The record being read when the file broke is counted as read and skipped, so the
         # accounting still holds; the file name and cause go to stats.json's errors.
         if not already_counted:
             self.stats.read += 1
+        if stops and self.stats.read <= 1:  # it broke on its first page record: nothing was read
+            self.failed = True
         self.stats.skipped["read_error"] += 1
         cause = f"{type(err).__name__}: {err}"
         self.stats.errors.append({"file": self.path, "error": f"{context} ({cause})" if context else cause})
@@ -262,6 +289,7 @@ class WarcReader:
             "warc_record_id": warc_id,
             "source_file": self.source_name,
             "html": None,
+            "x_robots_tag": None,
         }
         if headers.get_header("WARC-Truncated"):
             self.stats.info["truncated_payload"] += 1
@@ -287,6 +315,7 @@ class WarcReader:
         if replaced:
             self.stats.info["charset_replaced"] += 1
         row["html"] = html
+        row["x_robots_tag"] = _x_robots_tag(record.http_headers)
         return row
 
     def _read_capped(self, record: Any) -> bytes | None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipeline.core.recipe import ABSENT
+from pipeline.core.recipe import settings_diff as recipe_settings_diff
 from pipeline.io.output import write_text_atomic
 from pipeline.io.storage import Location
 from pipeline.report import plots
 from pipeline.report.html import _attrs, _e, _n, _pct, _section, _table, funnel_steps, load_stats, page
-
-ABSENT = "(stage not in this run)"
 
 
 def _signed(value: int) -> str:
@@ -64,24 +64,9 @@ def reason_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str, in
     return sorted(rows, key=lambda r: (-abs(r[3] - r[2]), r[0], r[1]))
 
 
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
-    else:
-        out[prefix] = value
-
-
 def _settings(directory: Location) -> dict[str, Any]:
     path = directory / "run.json"
-    if not path.is_file():
-        return {}
-    described = json.loads(path.read_text()).get("recipe_settings", {})
-    flat: dict[str, Any] = {}
-    _flatten("reader", described.get("reader", {}), flat)
-    for stage in described.get("stages", []):
-        _flatten(stage["name"], {k: v for k, v in stage.items() if k != "name"}, flat)
-    return flat
+    return json.loads(path.read_text()).get("recipe_settings", {}) if path.is_file() else {}
 
 
 def _setting(value: Any) -> str:
@@ -90,13 +75,7 @@ def _setting(value: Any) -> str:
 
 def settings_diff(a: Location, b: Location) -> list[tuple[str, Any, Any]]:
     """(setting, value in A, value in B) for every recipe setting that differs."""
-    sa, sb = _settings(a), _settings(b)
-    missing = ABSENT
-    return [
-        (key, sa.get(key, missing), sb.get(key, missing))
-        for key in sorted(set(sa) | set(sb))
-        if sa.get(key, missing) != sb.get(key, missing)
-    ]
+    return recipe_settings_diff(_settings(a), _settings(b))
 
 
 def _cell(value: int | None) -> str:

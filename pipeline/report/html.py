@@ -214,7 +214,7 @@ def _timings(stats: dict[str, Any]) -> str:
     rows = []
     for s in stages:
         seconds = total_seconds(s)
-        rate = f"{s['in'] / seconds:,.0f}" if seconds > 0 else "-"
+        rate = f"{s['in'] / s['seconds']:,.0f}" if s["seconds"] > 0 else "-"  # the per-document step
         extra = seconds - s["seconds"]
         rows.append(
             f"<tr {_attrs(stage=s['name'], seconds=round(seconds, 4))}><td>{_e(s['name'])}</td>"
@@ -224,7 +224,8 @@ def _timings(stats: dict[str, Any]) -> str:
     headers = ["stage", "per-document s", "analysis/prepare s", "total s", "share", "docs/s"]
     note = (
         "<p class='meta'>Seconds add up over worker processes (CPU time per stage, not wall time). A global "
-        "stage's total includes its analysis pass (and decontamination its n-gram preparation).</p>"
+        "stage's total includes its analysis pass (and decontamination its n-gram preparation); docs/s "
+        "is over the per-document step alone, as in the terminal summary.</p>"
     )
     chart = plots.hbars("timings", {s["name"]: total_seconds(s) for s in stages}, plots.OTHER, "{:.2f} s")
     return _section(
@@ -367,7 +368,7 @@ def _counters(stage: dict[str, Any]) -> str:
 def _prepare(stage: dict[str, Any]) -> str:
     """What a stage prepared on the driver: url_filter's lists; decontamination's benchmarks."""
     prepare = stage.get("prepare")
-    if not prepare:
+    if not prepare or "benchmarks" not in prepare:
         return ""
     if "blocklist" in prepare:
         lists = prepare["blocklist"]
@@ -385,6 +386,42 @@ def _prepare(stage: dict[str, Any]) -> str:
     facts = ", ".join(f"{_e(k)}: {v:,}" for k, v in prepare.items() if isinstance(v, int))
     table = _table(["benchmark", "items", "contaminated documents"], rows)
     return f"<h3>Benchmarks</h3>{table}<p class='meta'>{facts}</p>"
+
+
+def _optout(out: Location, stage: dict[str, Any]) -> str:
+    """robots_optout: pages lost to robots.txt and to noai signals, opt-outs per agent, top hosts."""
+    if stage["name"] != "robots_optout":
+        return ""
+    dropped, counters = stage["dropped"], stage.get("counters", {})
+    signal = sum(n for r, n in dropped.items() if r in ("robots:noai", "robots:noimageai"))
+    robots = sum(dropped.values()) - signal
+    cards = "".join(
+        f"<div class='card' {_attrs(optout=k, count=n)}><b>{_pct(n, stage['in'])}</b><span>{k}: {n:,}</span></div>"
+        for k, n in (
+            ("robots.txt", robots),
+            ("noai signal", signal),
+            ("no robots.txt", counters.get("no_robots", 0)),
+        )
+    )
+    agents = {k.split(":", 1)[1]: v for k, v in counters.items() if k.startswith("disallowed:")}
+    per_agent = plots.hbars("robots-agents", agents) if agents else "<p class='muted'>no page disallowed</p>"
+    hosts = S.column_counts(S.parts(out / "rejected" / stage["name"]), "url", S.hosts)
+    rows = [
+        f"<tr {_attrs(host=h, rejected=n)}><td>{_e(h)}</td><td>{_n(n)}</td></tr>"
+        for h, n in sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_ROWS]
+    ]
+    table = _table(["host", "pages dropped"], rows) if rows else ""
+    index = stage.get("prepare", {})
+    facts = ", ".join(
+        f"{_e(k)}: {v:,}" for k, v in index.items() if isinstance(v, int) and not isinstance(v, bool)
+    )
+    return (
+        f"<h3>Opt-outs (share of the pages this stage saw)</h3><div class='cards'>{cards}</div>"
+        "<h3>Pages disallowed, per agent</h3><p class='meta'>A page counts for every configured agent its "
+        "host's robots.txt disallows; <code>*</code> = the wildcard group.</p>"
+        f"<div class='cols'>{per_agent}<div>{table}{_budget_note([hosts])}</div></div>"
+        f"<p class='meta'>robots.txt index: {facts}</p>"
+    )
 
 
 def _dedup(stage: dict[str, Any]) -> str:
@@ -446,6 +483,11 @@ def sample_html(row: dict[str, Any], kept: bool) -> str:
     )
 
 
+def _shown(shown: int, documents: int) -> str:
+    """A sample heading counts documents, not samples: "2 of 3 shown"."""
+    return f"{shown:,} of {documents:,} shown"
+
+
 def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     name = stage["name"]
     order = {r: i for i, r in enumerate(sorted(stage["dropped"], key=lambda r: -stage["dropped"][r]))}
@@ -458,11 +500,11 @@ def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
         f"<button type='button' data-open='0' data-target='{_e(target)}'>collapse all</button>"
     )
     parts = [f"<h3>Samples</h3><div id='samples-{_e(name)}' class='samples'>{buttons}"]
-    parts.append(f"<h4>rejected ({len(rejected)})</h4>")
+    parts.append(f"<h4>rejected: {_shown(len(rejected), sum(stage['dropped'].values()))}</h4>")
     parts.extend(sample_html(r, kept=False) for r in rejected)
     if not rejected:
         parts.append("<p class='muted'>none</p>")
-    parts.append(f"<h4>kept ({len(kept)})</h4>")
+    parts.append(f"<h4>kept: {_shown(len(kept), stage['out'])}</h4>")
     parts.extend(sample_html(r, kept=True) for r in kept)
     if not kept:
         parts.append("<p class='muted'>none</p>")
@@ -475,7 +517,7 @@ def _samples(out: Location, stage: dict[str, Any], names: list[str]) -> str:
 def _stage(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     dropped = sum(stage["dropped"].values())
     seconds = total_seconds(stage)
-    rate = f"{stage['in'] / seconds:,.0f} docs/s" if seconds > 0 else "-"
+    rate = f"{stage['in'] / stage['seconds']:,.0f} docs/s" if stage["seconds"] > 0 else "-"
     badge = "<span class='badge'>global</span>" if "analysis" in stage else ""
     summary = (
         f"<p>in {_n(stage['in'])} → out {_n(stage['out'])}; dropped {_n(dropped)} "
@@ -484,7 +526,8 @@ def _stage(out: Location, stage: dict[str, Any], names: list[str]) -> str:
     body = [summary]
     if stage["dropped"]:
         body.append(_reasons(stage))
-    body += [_signals(stage), _dedup(stage), _prepare(stage), _counters(stage), _samples(out, stage, names)]
+    body += [_signals(stage), _optout(out, stage), _dedup(stage), _prepare(stage), _counters(stage)]
+    body.append(_samples(out, stage, names))
     numbers = {
         "in": stage["in"],
         "out": stage["out"],

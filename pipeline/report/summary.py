@@ -14,18 +14,25 @@ def format_summary(stats: dict[str, Any]) -> str:
     lines = []
     skipped = ", ".join(f"{k} {v}" for k, v in records["skipped"].items()) or "none"
     lines.append(f"records read: {records['read']}  documents: {records['documents']}  skipped: {skipped}")
-    header = f"{'stage':<20} {'in':>8} {'out':>8} {'dropped':>8} {'drop%':>6}  {'docs/s':>8}  top reasons"
+    header = (
+        f"{'stage':<20} {'in':>8} {'out':>8} {'dropped':>8} {'drop%':>6}  {'docs/s':>8} "
+        f"{'analysis s':>10}  top reasons"
+    )
     lines.append(header)
     lines.append("-" * len(header))
     for stage in stats["stages"]:
         dropped = sum(stage["dropped"].values())
-        seconds = stage["seconds"] + stage.get("analysis", {}).get("seconds", 0.0)  # dedup: analysis + apply
+        # docs/s over the per-document step only; a global stage's pass over all documents (dedup's
+        # analysis, decontamination's n-gram set) has its own column: on Spark it holds job set-up.
+        seconds = stage["seconds"]
         rate = f"{stage['in'] / seconds:8.0f}" if seconds > 0 else "       -"
+        once = stage.get("analysis", {}).get("seconds", 0.0) + stage.get("prepare", {}).get("seconds", 0.0)
+        analysis = f"{once:10.2f}" if "analysis" in stage or "prepare" in stage else f"{'-':>10}"
         top = sorted(stage["dropped"].items(), key=lambda kv: (-kv[1], kv[0]))[:3]
         reasons = ", ".join(f"{reason} {n}" for reason, n in top)
         lines.append(
             f"{stage['name']:<20} {stage['in']:>8} {stage['out']:>8} {dropped:>8} "
-            f"{_pct(dropped, stage['in']):>6}  {rate}  {reasons}"
+            f"{_pct(dropped, stage['in']):>6}  {rate} {analysis}  {reasons}"
         )
     lines.append(
         f"final documents: {stats['final_documents']} ({_pct(stats['final_documents'], records['read']).strip()} of records read)"
@@ -53,3 +60,23 @@ def blocklist_line(lists: dict[str, Any]) -> str:
         f"words: {lists['banned_words']} banned, {lists['soft_banned_words']} soft-banned, "
         f"{lists['banned_subwords']} banned sub-words"
     )
+
+
+def format_inputs(stats: dict[str, Any], exit_code: int | None = None) -> str:
+    """The last line of `curate run`'s output: how many input files were read, and how many failed."""
+    unreadable = stats.get("unreadable_inputs") or []
+    partly = {e["file"] for e in stats.get("input_errors") or []} - set(unreadable)
+    crashed = len(stats.get("failed_inputs") or [])
+    in_full = stats.get("input_files", 0) - len(unreadable) - len(partly)
+    parts = [f"{in_full} read in full"]
+    if partly:
+        parts.append(f"{len(partly)} in part (cut short or with broken records)")
+    parts.append(f"{len(unreadable)} could not be read")
+    if crashed:
+        parts.append(f"{crashed} crashed")
+    line = "input files: " + ", ".join(parts)
+    if exit_code == 3:
+        line += " (exit code 3; --allow-partial accepts unreadable inputs)"
+    elif exit_code:
+        line += f" (exit code {exit_code})"
+    return line

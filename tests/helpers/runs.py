@@ -6,6 +6,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipeline.cli import main
+from pipeline.core.registry import stage_class
+from pipeline.core.stage_doc import is_declared
 from pipeline.core.stats import accounting_problems
 
 
@@ -35,4 +37,13 @@ def check_layout_and_accounting(out: Path) -> dict:
         assert row["reason"] in next(s for s in stats["stages"] if s["name"] == row["stage"])["dropped"]
     ids = [d["id"] for d in documents] + [r["id"] for r in rejected]
     assert len(ids) == len(set(ids)), "a document appears twice"
+    check_reasons_declared(stats)
     return stats
+
+
+def check_reasons_declared(stats: dict) -> None:
+    """Every drop reason of the run is one its stage declares (`Stage.reasons`, see `curate stages`)."""
+    for stage in stats["stages"]:
+        cls = stage_class(stage["name"])
+        undeclared = sorted(r for r in stage["dropped"] if not is_declared(cls, r))
+        assert not undeclared, f"{stage['name']} gives reasons missing from its `reasons`: {undeclared}"
