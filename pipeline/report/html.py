@@ -368,7 +368,7 @@ def _counters(stage: dict[str, Any]) -> str:
 def _prepare(stage: dict[str, Any]) -> str:
     """What a stage prepared on the driver: url_filter's lists; decontamination's benchmarks."""
     prepare = stage.get("prepare")
-    if not prepare or "benchmarks" not in prepare:
+    if not prepare:
         return ""
     if "blocklist" in prepare:
         lists = prepare["blocklist"]
@@ -377,6 +377,8 @@ def _prepare(stage: dict[str, Any]) -> str:
             f"<h3>URL blocklist</h3>{warning}<p {_attrs(blocklist=lists['list'], domains=lists['domains'])}>"
             f"{_e(blocklist_line(lists))}</p>"
         )
+    if "benchmarks" not in prepare:  # another stage's prepare step (robots_optout's index)
+        return ""
     counters = stage.get("counters", {})
     rows = [
         f"<tr {_attrs(benchmark=k, items=v)}><td>{_e(k)}</td><td>{_n(v)}</td>"
