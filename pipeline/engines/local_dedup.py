@@ -48,6 +48,9 @@ from pipeline.io.storage import Location
 
 RECORD = np.dtype([("hi", "<u8"), ("lo", "<u8"), ("doc", "<i8")])
 PARTITION_BYTES = 128 << 20  # records of one spill partition, loaded alone
+# open files per stage at most (the usual limit is 1,024): past ~350 M MinHash documents a partition
+# grows beyond PARTITION_BYTES instead
+MAX_PARTITIONS = 512
 _DOC_BITS = np.uint64(32)  # edge code = member << 32 | first member (dense documents < 2^32)
 
 
@@ -91,7 +94,7 @@ class Spill:
     def write(self, hi: np.ndarray, lo: np.ndarray, docs: np.ndarray, keys_per_doc: int) -> None:
         if not self.files:  # sized at the first batch, when the keys per document are known
             needed = math.ceil(self.n_docs * keys_per_doc * RECORD.itemsize / PARTITION_BYTES)
-            count = max(self.min_partitions, needed)
+            count = max(self.min_partitions, min(needed, MAX_PARTITIONS))
             self.paths = [self.directory / f"p{i:04d}.bin" for i in range(count)]
             self.files = [open(p, "wb") for p in self.paths]  # noqa: SIM115 - closed in close()
         records = np.empty(hi.size, dtype=RECORD)
