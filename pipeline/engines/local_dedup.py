@@ -48,7 +48,7 @@ from pipeline.io.storage import Location
 
 RECORD = np.dtype([("hi", "<u8"), ("lo", "<u8"), ("doc", "<i8")])
 PARTITION_BYTES = 128 << 20  # records of one spill partition, loaded alone
-# open files per stage at most (the usual limit is 1,024): past ~350 M MinHash documents a partition
+# open files per stage at most (the usual limit is 1,024): past ~190 M MinHash documents a partition
 # grows beyond PARTITION_BYTES instead
 MAX_PARTITIONS = 512
 _DOC_BITS = np.uint64(32)  # edge code = member << 32 | first member (dense documents < 2^32)
