@@ -16,6 +16,8 @@ import pyarrow.dataset as ds
 import pytest
 
 from devdata.warcs import Page, article, write_warc
+from filters.ut1 import ENV as UT1_ENV
+from filters.ut1 import find_ut1
 from pipeline.cli import main
 from pipeline.dist import build as build_dist
 from tests.conftest import REPO, SAMPLE_WARC
@@ -148,8 +150,14 @@ def test_spark_reads_and_writes_an_object_store(s3_store, tmp_path):
     assert_same_outputs(local_out, spark_out)
 
 
-def test_spark_submit_to_a_standalone_cluster(s3_store, tmp_path):
+def test_spark_submit_to_a_standalone_cluster(s3_store, tmp_path, monkeypatch):
     spark_home = Path(pyspark.__file__).parent
+    # Both runs read the UT1 lists from one place ($CURATE_UT1_LISTS, as a cluster image would set it),
+    # so their stats name the same list; without it the submitted driver would find the copy in the
+    # zip (extracted to a temporary folder) and the local run the checkout's, equal lists at two paths.
+    ut1 = find_ut1()
+    if ut1 is not None:
+        monkeypatch.setenv(UT1_ENV, str(ut1.path))
     # no PYTHONPATH: driver and executors import curate from the zip that --py-files ships
     env = {
         **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},

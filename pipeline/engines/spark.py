@@ -119,6 +119,11 @@ def get_session(master: str | None, conf: dict[str, str] | None = None) -> Any:
 
     level = os.environ.get(LOG_LEVEL_VARIABLE, "ERROR").upper()
     active = SparkSession.getActiveSession()
+    if active is not None and master and active.sparkContext.master != master:
+        # `--master X` asks for X: a session left by earlier work in this process (another master,
+        # other retry settings) would silently run with its own, so it makes way.
+        active.stop()
+        active = None
     if active is not None:
         active.sparkContext.setLogLevel(level)
         return active
